@@ -1,0 +1,385 @@
+package probe
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/telegraf-certexpiry/telegraf-certexpiry/internal/target"
+	"github.com/telegraf-certexpiry/telegraf-certexpiry/internal/testcerts"
+)
+
+// now is the injected clock: every certificate below is dated relative to it, so the judged
+// status never depends on when the test runs.
+var now = time.Date(2030, 6, 15, 12, 0, 0, 0, time.UTC)
+
+const day = 24 * time.Hour
+
+type pki struct {
+	root  *testcerts.CA
+	inter *testcerts.CA
+}
+
+func newPKI(t *testing.T) pki {
+	t.Helper()
+	root, err := testcerts.NewCA("Test Root", now.Add(-365*day), now.Add(3650*day))
+	if err != nil {
+		t.Fatal(err)
+	}
+	inter, err := root.Intermediate("Test Intermediate", now.Add(-365*day), now.Add(1000*day))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pki{root: root, inter: inter}
+}
+
+func issue(t *testing.T, ca *testcerts.CA, o testcerts.Options) *testcerts.Leaf {
+	t.Helper()
+	leaf, err := ca.Issue(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return leaf
+}
+
+func serve(t *testing.T, cfg *tls.Config) *testcerts.Server {
+	t.Helper()
+	s, err := testcerts.Serve("127.0.0.1:0", cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func serveLeaf(t *testing.T, leaf *testcerts.Leaf) *testcerts.Server {
+	t.Helper()
+	return serve(t, &tls.Config{Certificates: []tls.Certificate{leaf.TLSCertificate()}})
+}
+
+func probeOnce(t *testing.T, p *Prober, addr string, port int, domain string) Result {
+	t.Helper()
+	tg := &target.Target{Source: target.SourceStatic, Address: addr, Ports: []int{port}, Domains: []string{domain}}
+	return p.Probe(context.Background(), target.Probe{Target: tg, Port: port, Domain: domain})
+}
+
+func errText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+func TestProbeJudgesServedCertificate(t *testing.T) {
+	k := newPKI(t)
+	p := New(Config{Roots: k.root.Pool(), Now: func() time.Time { return now }, Timeout: 2 * time.Second})
+	selfSigned, err := testcerts.SelfSigned(testcerts.Options{DNSNames: []string{"self.test"}, NotBefore: now.Add(-day), NotAfter: now.Add(30 * day)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	missingIntermediate := issue(t, k.inter, testcerts.Options{DNSNames: []string{"bare.test"}, NotBefore: now.Add(-day), NotAfter: now.Add(30 * day)})
+	missingIntermediate.Intermediates = nil
+
+	cases := []struct {
+		name          string
+		leaf          *testcerts.Leaf
+		domain        string
+		status        Status
+		hostnameMatch bool
+		verified      bool
+		verifyErr     string
+		chainLen      int
+	}{
+		{
+			name:   "valid",
+			leaf:   issue(t, k.inter, testcerts.Options{DNSNames: []string{"ok.test"}, NotBefore: now.Add(-10 * day), NotAfter: now.Add(80 * day)}),
+			domain: "ok.test", status: StatusValid, hostnameMatch: true, verified: true, chainLen: 2,
+		},
+		{
+			name:   "wildcard covers subdomain",
+			leaf:   issue(t, k.inter, testcerts.Options{DNSNames: []string{"*.wild.test"}, NotBefore: now.Add(-10 * day), NotAfter: now.Add(80 * day)}),
+			domain: "a.wild.test", status: StatusValid, hostnameMatch: true, verified: true, chainLen: 2,
+		},
+		{
+			name:   "expired",
+			leaf:   issue(t, k.inter, testcerts.Options{DNSNames: []string{"old.test"}, NotBefore: now.Add(-100 * day), NotAfter: now.Add(-time.Second)}),
+			domain: "old.test", status: StatusExpired, hostnameMatch: true, chainLen: 2,
+			verifyErr: "x509: certificate has expired or is not yet valid: current time 2030-06-15T12:00:00Z is after 2030-06-15T11:59:59Z",
+		},
+		{
+			name:   "not yet valid",
+			leaf:   issue(t, k.inter, testcerts.Options{DNSNames: []string{"future.test"}, NotBefore: now.Add(day), NotAfter: now.Add(90 * day)}),
+			domain: "future.test", status: StatusNotYetValid, hostnameMatch: true, chainLen: 2,
+			verifyErr: "x509: certificate has expired or is not yet valid: current time 2030-06-15T12:00:00Z is before 2030-06-16T12:00:00Z",
+		},
+		{
+			name:   "wrong SAN",
+			leaf:   issue(t, k.inter, testcerts.Options{DNSNames: []string{"other.test"}, NotBefore: now.Add(-day), NotAfter: now.Add(30 * day)}),
+			domain: "wanted.test", status: StatusNotFound, chainLen: 2,
+			verifyErr: "x509: certificate is valid for other.test, not wanted.test",
+		},
+		{
+			name:   "expired and wrong SAN is not_found: the wrong certificate is the problem",
+			leaf:   issue(t, k.inter, testcerts.Options{DNSNames: []string{"other.test"}, NotBefore: now.Add(-100 * day), NotAfter: now.Add(-day)}),
+			domain: "wanted.test", status: StatusNotFound, chainLen: 2,
+			verifyErr: "x509: certificate has expired or is not yet valid: current time 2030-06-15T12:00:00Z is after 2030-06-14T12:00:00Z",
+		},
+		{
+			name:   "self-signed is measured but not verified",
+			leaf:   selfSigned,
+			domain: "self.test", status: StatusValid, hostnameMatch: true, chainLen: 1,
+			verifyErr: "x509: certificate signed by unknown authority",
+		},
+		{
+			name:   "missing intermediate",
+			leaf:   missingIntermediate,
+			domain: "bare.test", status: StatusValid, hostnameMatch: true, chainLen: 1,
+			verifyErr: "x509: certificate signed by unknown authority",
+		},
+		{
+			name:   "IP address SAN",
+			leaf:   issue(t, k.inter, testcerts.Options{IPs: []net.IP{net.ParseIP("127.0.0.1")}, NotBefore: now.Add(-day), NotAfter: now.Add(30 * day)}),
+			domain: "127.0.0.1", status: StatusValid, hostnameMatch: true, verified: true, chainLen: 2,
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s := serveLeaf(t, tc.leaf)
+			r := probeOnce(t, p, "127.0.0.1", s.Port(), tc.domain)
+			if r.Status != tc.status || r.Err != nil {
+				t.Fatalf("status = %v (err %v), want %v", r.Status, r.Err, tc.status)
+			}
+			if r.HostnameMatch != tc.hostnameMatch || r.Verified != tc.verified || errText(r.VerifyErr) != tc.verifyErr {
+				t.Errorf("hostname_match=%v verified=%v verify_err=%q\nwant hostname_match=%v verified=%v verify_err=%q",
+					r.HostnameMatch, r.Verified, errText(r.VerifyErr), tc.hostnameMatch, tc.verified, tc.verifyErr)
+			}
+			if len(r.Chain) != tc.chainLen || !r.Chain[0].Equal(tc.leaf.Cert) {
+				t.Errorf("chain has %d certificates (leaf %v), want %d with the served leaf", len(r.Chain), r.Chain[0].Subject, tc.chainLen)
+			}
+			if !r.At.Equal(now) {
+				t.Errorf("At = %v, want the injected clock %v", r.At, now)
+			}
+			if r.TLSVersion != tls.VersionTLS13 || r.Handshake <= 0 {
+				t.Errorf("tls version %x handshake %v: want TLS 1.3 and a positive handshake time", r.TLSVersion, r.Handshake)
+			}
+			if sni := s.SNI(); tc.domain != "127.0.0.1" && (len(sni) != 1 || sni[0] != tc.domain) {
+				t.Errorf("server saw SNI %q, want [%q]", sni, tc.domain)
+			}
+		})
+	}
+}
+
+// A server picking its certificate by SNI that has nothing for the asked domain answers with
+// its default certificate: the domain is not found there.
+func TestProbeSNISelectsCertificate(t *testing.T) {
+	k := newPKI(t)
+	a := issue(t, k.inter, testcerts.Options{DNSNames: []string{"a.test"}, NotBefore: now.Add(-day), NotAfter: now.Add(30 * day)})
+	b := issue(t, k.inter, testcerts.Options{DNSNames: []string{"b.test"}, NotBefore: now.Add(-day), NotAfter: now.Add(60 * day)})
+	byName := map[string]tls.Certificate{"a.test": a.TLSCertificate(), "b.test": b.TLSCertificate()}
+	s := serve(t, &tls.Config{GetCertificate: func(h *tls.ClientHelloInfo) (*tls.Certificate, error) {
+		if c, ok := byName[h.ServerName]; ok {
+			return &c, nil
+		}
+		c := byName["a.test"]
+		return &c, nil
+	}})
+	p := New(Config{Roots: k.root.Pool(), Now: func() time.Time { return now }})
+	for domain, want := range map[string]struct {
+		status Status
+		leaf   *x509.Certificate
+	}{
+		"a.test": {StatusValid, a.Cert}, "b.test": {StatusValid, b.Cert}, "c.test": {StatusNotFound, a.Cert},
+	} {
+		r := probeOnce(t, p, "127.0.0.1", s.Port(), domain)
+		if r.Status != want.status || !r.Leaf().Equal(want.leaf) {
+			t.Errorf("%s: status %v leaf %v, want %v leaf %v", domain, r.Status, r.Leaf().DNSNames, want.status, want.leaf.DNSNames)
+		}
+	}
+}
+
+func TestProbeMutualTLS(t *testing.T) {
+	k := newPKI(t)
+	server := issue(t, k.inter, testcerts.Options{DNSNames: []string{"mtls.test"}, NotBefore: now.Add(-day), NotAfter: now.Add(30 * day)})
+	// The server checks the client chain against the real clock, not the injected one.
+	clientCA, err := testcerts.NewCA("Client CA", time.Now().Add(-day), time.Now().Add(day))
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := issue(t, clientCA, testcerts.Options{CommonName: "prober", NotBefore: time.Now().Add(-day), NotAfter: time.Now().Add(day), ClientAuth: true})
+	cfg := &tls.Config{
+		Certificates: []tls.Certificate{server.TLSCertificate()},
+		ClientAuth:   tls.RequireAndVerifyClientCert,
+		ClientCAs:    clientCA.Pool(),
+		// TLS 1.2: the server's rejection of a missing client certificate ends the handshake
+		// itself (under TLS 1.3 it arrives only after the client's handshake has finished).
+		MaxVersion: tls.VersionTLS12,
+	}
+	s := serve(t, cfg)
+
+	with := New(Config{Roots: k.root.Pool(), Now: func() time.Time { return now }, ClientCertificates: []tls.Certificate{client.TLSCertificate()}})
+	if r := probeOnce(t, with, "127.0.0.1", s.Port(), "mtls.test"); r.Status != StatusValid || r.Err != nil || r.TLSVersion != tls.VersionTLS12 {
+		t.Fatalf("with client certificate: status %v err %v version %x, want valid over TLS 1.2", r.Status, r.Err, r.TLSVersion)
+	}
+
+	without := New(Config{Roots: k.root.Pool(), Now: func() time.Time { return now }})
+	r := probeOnce(t, without, "127.0.0.1", s.Port(), "mtls.test")
+	if r.Status != StatusHandshakeFailed {
+		t.Fatalf("without client certificate: status %v, want handshake_failed", r.Status)
+	}
+	wantErr := fmt.Sprintf("handshake 127.0.0.1:%d: remote error: tls: handshake failure", s.Port())
+	if errText(r.Err) != wantErr {
+		t.Errorf("err = %q, want %q", errText(r.Err), wantErr)
+	}
+	// The certificate arrived before the server gave up: it is still measured.
+	if r.Leaf() == nil || !r.Leaf().Equal(server.Cert) || !r.Verified {
+		t.Errorf("leaf %v verified %v: want the server certificate, verified", r.Leaf(), r.Verified)
+	}
+}
+
+func TestProbeFailures(t *testing.T) {
+	p := New(Config{Now: func() time.Time { return now }, Timeout: 300 * time.Millisecond})
+
+	t.Run("closed port is unreachable", func(t *testing.T) {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		port := l.Addr().(*net.TCPAddr).Port
+		l.Close()
+		r := probeOnce(t, p, "127.0.0.1", port, "closed.test")
+		want := fmt.Sprintf("dial 127.0.0.1:%d: dial tcp 127.0.0.1:%d: connect: connection refused", port, port)
+		if r.Status != StatusUnreachable || errText(r.Err) != want || r.Chain != nil || r.Handshake != 0 {
+			t.Fatalf("status %v err %q chain %v: want unreachable, %q, no chain", r.Status, errText(r.Err), r.Chain, want)
+		}
+	})
+
+	t.Run("accepts and never handshakes: timeout", func(t *testing.T) {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var held []net.Conn
+		go func() {
+			for {
+				c, err := l.Accept()
+				if err != nil {
+					return
+				}
+				held = append(held, c)
+			}
+		}()
+		t.Cleanup(func() { l.Close() })
+		port := l.Addr().(*net.TCPAddr).Port
+		r := probeOnce(t, p, "127.0.0.1", port, "silent.test")
+		want := fmt.Sprintf("handshake 127.0.0.1:%d: context deadline exceeded", port)
+		if r.Status != StatusTimeout || errText(r.Err) != want {
+			t.Fatalf("status %v err %q: want timeout, %q", r.Status, errText(r.Err), want)
+		}
+	})
+
+	t.Run("garbage instead of TLS: handshake_failed", func(t *testing.T) {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { l.Close() })
+		go func() {
+			for {
+				c, err := l.Accept()
+				if err != nil {
+					return
+				}
+				_, _ = c.Write([]byte("SSH-2.0-OpenSSH_9.2\r\nthis is not TLS at all\r\n"))
+				c.Close()
+			}
+		}()
+		port := l.Addr().(*net.TCPAddr).Port
+		r := probeOnce(t, p, "127.0.0.1", port, "garbage.test")
+		want := fmt.Sprintf("handshake 127.0.0.1:%d: tls: first record does not look like a TLS handshake", port)
+		if r.Status != StatusHandshakeFailed || errText(r.Err) != want {
+			t.Fatalf("status %v err %q: want handshake_failed, %q", r.Status, errText(r.Err), want)
+		}
+	})
+
+	t.Run("IPv6 address is bracketed", func(t *testing.T) {
+		l, err := net.Listen("tcp", "[::1]:0")
+		if err != nil {
+			t.Skipf("no IPv6 loopback here: %v", err)
+		}
+		port := l.Addr().(*net.TCPAddr).Port
+		l.Close()
+		r := probeOnce(t, p, "::1", port, "v6.test")
+		want := "dial [::1]:" + strconv.Itoa(port) + ": dial tcp [::1]:" + strconv.Itoa(port) + ": connect: connection refused"
+		if r.Status != StatusUnreachable || errText(r.Err) != want {
+			t.Fatalf("status %v err %q: want unreachable, %q", r.Status, errText(r.Err), want)
+		}
+	})
+}
+
+func TestRunYieldsOneResultPerProbeInOrder(t *testing.T) {
+	k := newPKI(t)
+	leaf := issue(t, k.inter, testcerts.Options{DNSNames: []string{"a.test", "b.test"}, NotBefore: now.Add(-day), NotAfter: now.Add(30 * day)})
+	s := serveLeaf(t, leaf)
+	closed, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closedPort := closed.Addr().(*net.TCPAddr).Port
+	closed.Close()
+	targets := []target.Target{
+		{Address: "127.0.0.1", Ports: []int{s.Port(), closedPort}, Domains: []string{"a.test", "b.test", "c.test"}},
+	}
+	probes := target.Expand(targets)
+	p := New(Config{Roots: k.root.Pool(), Now: func() time.Time { return now }})
+	results := p.Run(context.Background(), probes, 2)
+	var got []string
+	for i, r := range results {
+		if r.Probe != probes[i] {
+			t.Fatalf("result %d is for %+v, want %+v", i, r.Probe, probes[i])
+		}
+		got = append(got, fmt.Sprintf("%d/%s=%s", r.Probe.Port, r.Probe.Domain, r.Status))
+	}
+	want := []string{
+		fmt.Sprintf("%d/a.test=valid", s.Port()), fmt.Sprintf("%d/b.test=valid", s.Port()), fmt.Sprintf("%d/c.test=not_found", s.Port()),
+		fmt.Sprintf("%d/a.test=unreachable", closedPort), fmt.Sprintf("%d/b.test=unreachable", closedPort), fmt.Sprintf("%d/c.test=unreachable", closedPort),
+	}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Fatalf("results\n got %v\nwant %v", got, want)
+	}
+}
+
+// Probes still queued when the gather budget ends are reported, not dropped.
+func TestRunReportsBudgetExhaustion(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	tg := target.Target{Address: "127.0.0.1", Ports: []int{1, 2, 3}, Domains: []string{"x.test"}}
+	results := New(Config{Now: func() time.Time { return now }}).Run(ctx, target.Expand([]target.Target{tg}), 2)
+	if len(results) != 3 {
+		t.Fatalf("%d results, want 3", len(results))
+	}
+	for _, r := range results {
+		if r.Status != StatusTimeout || errText(r.Err) != "gather budget exhausted before the probe started" {
+			t.Errorf("port %d: status %v err %q, want timeout with the budget message", r.Probe.Port, r.Status, errText(r.Err))
+		}
+	}
+}
+
+func TestStatusNames(t *testing.T) {
+	var got []string
+	for _, s := range Statuses() {
+		got = append(got, fmt.Sprintf("%d=%s", int(s), s))
+	}
+	want := "0=valid 1=expired 2=not_yet_valid 3=not_found 4=unreachable 5=handshake_failed 6=timeout"
+	if strings.Join(got, " ") != want {
+		t.Fatalf("statuses %q, want %q", strings.Join(got, " "), want)
+	}
+	if Status(42).String() != "status(42)" {
+		t.Fatalf("unknown status prints %q", Status(42).String())
+	}
+}
