@@ -1,18 +1,176 @@
+// Package plugin is the certexpiry Telegraf input: it probes the TLS certificate served by
+// every target (static hosts and Kubernetes pods) for every configured domain and emits one
+// cert_expiry row per probe. It runs as a service input under Telegraf's execd shim.
 package plugin
 
 import (
+	"context"
+	_ "embed"
+	"time"
+
 	"github.com/influxdata/telegraf"
+	"github.com/influxdata/telegraf/config"
 	"github.com/influxdata/telegraf/plugins/inputs"
-	_ "k8s.io/client-go/kubernetes"
-	_ "k8s.io/client-go/tools/clientcmd"
-	_ "k8s.io/client-go/kubernetes/fake"
-	_ "github.com/BurntSushi/toml"
-	_ "github.com/influxdata/line-protocol/v2/lineprotocol"
+
+	"github.com/telegraf-certexpiry/telegraf-certexpiry/internal/discovery"
+	"github.com/telegraf-certexpiry/telegraf-certexpiry/internal/probe"
+	"github.com/telegraf-certexpiry/telegraf-certexpiry/internal/target"
 )
 
-type CertExpiry struct{}
+//go:embed sample.conf
+var sampleConfig string
 
-func (*CertExpiry) SampleConfig() string { return "" }
-func (*CertExpiry) Gather(telegraf.Accumulator) error { return nil }
+// Name is the plugin's name in [[inputs.NAME]].
+const Name = "certexpiry"
 
-func init() { inputs.Add("certexpiry", func() telegraf.Input { return &CertExpiry{} }) }
+// Defaults for options left unset.
+const (
+	DefaultPort           = 443
+	DefaultTimeout        = probe.DefaultTimeout
+	DefaultGatherTimeout  = 30 * time.Second
+	DefaultMaxConcurrency = probe.DefaultConcurrency
+)
+
+// CertExpiry is the plugin. Its exported fields are the TOML options.
+type CertExpiry struct {
+	Domains        []string          `toml:"domains"`
+	Ports          []int             `toml:"ports"`
+	Timeout        config.Duration   `toml:"timeout"`
+	GatherTimeout  config.Duration   `toml:"gather_timeout"`
+	MaxConcurrency int               `toml:"max_concurrency"`
+	CAFile         string            `toml:"ca_file"`
+	TLSCert        string            `toml:"tls_cert"`
+	TLSKey         string            `toml:"tls_key"`
+	CertbotSpool   string            `toml:"certbot_spool"`
+	Targets        []StaticTarget    `toml:"target"`
+	Kubernetes     *discovery.Config `toml:"kubernetes"`
+
+	Log telegraf.Logger `toml:"-"`
+
+	// now is the clock for row timestamps and certificate judgement; tests inject one.
+	now     func() time.Time
+	dialer  probe.Dialer
+	prober  *probe.Prober
+	static  []target.Target
+	kube    *kubernetesSource
+	cancel  context.CancelFunc
+	started context.Context
+}
+
+// StaticTarget is one [[inputs.certexpiry.target]] entry: a host outside Kubernetes.
+type StaticTarget struct {
+	// Address is an IP address or host name, without port.
+	Address string `toml:"address"`
+	// Domains overrides the plugin-level domains for this target.
+	Domains []string `toml:"domains"`
+	// Ports overrides the plugin-level ports for this target.
+	Ports []int `toml:"ports"`
+}
+
+// New returns the plugin with its defaults, as Telegraf's registry creates it.
+func New() *CertExpiry {
+	return &CertExpiry{
+		Ports:          []int{DefaultPort},
+		Timeout:        config.Duration(DefaultTimeout),
+		GatherTimeout:  config.Duration(DefaultGatherTimeout),
+		MaxConcurrency: DefaultMaxConcurrency,
+	}
+}
+
+func init() {
+	inputs.Add(Name, func() telegraf.Input { return New() })
+}
+
+// SampleConfig returns the annotated example configuration.
+func (*CertExpiry) SampleConfig() string { return sampleConfig }
+
+// Init validates the options and prepares the prober; it touches no network.
+func (c *CertExpiry) Init() error {
+	if c.now == nil {
+		c.now = time.Now
+	}
+	if err := c.validate(); err != nil {
+		return err
+	}
+	cfg, err := c.proberConfig()
+	if err != nil {
+		return err
+	}
+	c.prober = probe.New(cfg)
+	c.static = c.staticTargets()
+	if c.Kubernetes != nil {
+		k, err := newKubernetesSource(c.Kubernetes, c.Domains, c.Ports, c.Log)
+		if err != nil {
+			return err
+		}
+		c.kube = k
+	}
+	return nil
+}
+
+// Start starts Kubernetes discovery, if configured; it does not wait for it to sync.
+func (c *CertExpiry) Start(telegraf.Accumulator) error {
+	ctx, cancel := context.WithCancel(context.Background())
+	c.started, c.cancel = ctx, cancel
+	if c.kube != nil {
+		if err := c.kube.start(ctx); err != nil {
+			cancel()
+			return err
+		}
+	}
+	return nil
+}
+
+// Stop stops discovery and any gather still running.
+func (c *CertExpiry) Stop() {
+	if c.kube != nil {
+		c.kube.stop()
+	}
+	if c.cancel != nil {
+		c.cancel()
+	}
+}
+
+// Gather probes every target once and adds one cert_expiry row per (target, port, domain).
+// It returns within gather_timeout (plus the time to emit rows): probes not started by then
+// are reported with status "timeout". Nothing is carried over from earlier gathers.
+func (c *CertExpiry) Gather(acc telegraf.Accumulator) error {
+	at := c.now()
+	parent := c.started
+	if parent == nil { // Gather without Start, as in Telegraf's --test of a plain input.
+		parent = context.Background()
+	}
+	ctx, cancel := context.WithTimeout(parent, time.Duration(c.GatherTimeout))
+	defer cancel()
+
+	targets := c.static
+	if c.kube != nil {
+		targets = append(targets[:len(targets):len(targets)], c.kube.targets(ctx, acc)...)
+	}
+	for _, r := range c.prober.Run(ctx, target.Expand(targets), c.MaxConcurrency) {
+		acc.AddFields(Measurement, fields(&r), tags(&r), at)
+	}
+	if c.CertbotSpool != "" {
+		if err := gatherCertbotSpool(c.CertbotSpool, acc); err != nil {
+			acc.AddError(err)
+		}
+	}
+	return nil
+}
+
+// staticTargets turns the [[inputs.certexpiry.target]] entries into targets, filling in the
+// plugin-level domains and ports.
+func (c *CertExpiry) staticTargets() []target.Target {
+	out := make([]target.Target, 0, len(c.Targets))
+	for _, st := range c.Targets {
+		t := target.Target{Source: target.SourceStatic, Address: st.Address, Ports: st.Ports, Domains: st.Domains}
+		if len(t.Ports) == 0 {
+			t.Ports = c.Ports
+		}
+		if len(t.Domains) == 0 {
+			t.Domains = c.Domains
+		}
+		out = append(out, t)
+	}
+	return out
+}

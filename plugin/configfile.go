@@ -1,0 +1,66 @@
+package plugin
+
+import (
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/BurntSushi/toml"
+)
+
+// CheckConfigFile reads the plugin configuration file the way Telegraf's execd shim will (with
+// $VAR expansion, decoded by BurntSushi/toml) and reports what the shim would silently accept:
+// unknown options (typos), a missing or repeated [[inputs.certexpiry]] block, other plugins.
+// The shim itself ignores unknown keys, so without this check `timout = "1s"` would run with
+// the default timeout and nobody would know.
+func CheckConfigFile(path string) error {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("reading plugin config: %w", err)
+	}
+	var file struct {
+		Inputs     map[string][]toml.Primitive `toml:"inputs"`
+		Processors map[string][]toml.Primitive `toml:"processors"`
+		Outputs    map[string][]toml.Primitive `toml:"outputs"`
+	}
+	md, err := toml.Decode(expandEnv(string(raw)), &file)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	if len(file.Processors) > 0 || len(file.Outputs) > 0 {
+		return fmt.Errorf("%s: only [[inputs.%s]] belongs in the plugin config; processors and outputs go in telegraf.conf", path, Name)
+	}
+	for name := range file.Inputs {
+		if name != Name {
+			return fmt.Errorf("%s: unknown input [[inputs.%s]]: this binary only provides [[inputs.%s]]", path, name, Name)
+		}
+	}
+	blocks := file.Inputs[Name]
+	switch len(blocks) {
+	case 0:
+		return fmt.Errorf("%s: no [[inputs.%s]] block", path, Name)
+	case 1:
+	default:
+		return fmt.Errorf("%s: %d [[inputs.%s]] blocks, but the shim runs only the first: merge them or run one process per block", path, len(blocks), Name)
+	}
+	if err := md.PrimitiveDecode(blocks[0], New()); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	if undecoded := md.Undecoded(); len(undecoded) > 0 {
+		keys := make([]string, 0, len(undecoded))
+		for _, k := range undecoded {
+			keys = append(keys, k.String())
+		}
+		sort.Strings(keys)
+		return fmt.Errorf("%s: unknown option %s", path, strings.Join(keys, ", "))
+	}
+	return nil
+}
+
+// expandEnv mirrors the shim: $VAR and ${VAR} are replaced by the environment's value, with
+// quotes and backslashes escaped so the value stays inside its TOML string.
+func expandEnv(s string) string {
+	escaper := strings.NewReplacer(`"`, `\"`, `\`, `\\`)
+	return os.Expand(s, func(k string) string { return escaper.Replace(os.Getenv(k)) })
+}
