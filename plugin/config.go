@@ -109,7 +109,9 @@ func validateAddress(option, addr string) error {
 	}
 	for _, label := range strings.Split(strings.TrimSuffix(addr, "."), ".") {
 		if label == "" || len(label) > 63 || strings.HasPrefix(label, "-") || strings.HasSuffix(label, "-") ||
-			strings.IndexFunc(label, func(r rune) bool { return !(r == '-' || r == '_' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') }) >= 0 {
+			strings.IndexFunc(label, func(r rune) bool {
+				return !(r == '-' || r == '_' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z')
+			}) >= 0 {
 			return optErr(option, "%q is neither an IP address nor a host name", addr)
 		}
 	}

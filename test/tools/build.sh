@@ -131,7 +131,8 @@ build_kapacitord() {
 		# Its go.mod has replace directives, so build inside a writable copy of the module itself.
 		# Go 1.26 builds it but it panics at start (an old ugorji codec): use the pinned toolchain.
 		local src
-		src=$(GOTOOLCHAIN=$KAPACITOR_GOTOOLCHAIN GOFLAGS=-mod=mod go mod download -json "github.com/influxdata/kapacitor@v$KAPACITOR_VERSION" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')
+		# Run outside any module: our go.mod's go line would make the old toolchain refuse.
+		src=$(cd "$d" && GOTOOLCHAIN=$KAPACITOR_GOTOOLCHAIN GOFLAGS=-mod=mod go mod download -json "github.com/influxdata/kapacitor@v$KAPACITOR_VERSION" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')
 		cp -r "$src/." "$d/"; chmod -R u+w "$d"
 		(cd "$d" && GOTOOLCHAIN=$KAPACITOR_GOTOOLCHAIN CGO_ENABLED=0 GOFLAGS=-mod=mod go build -trimpath -ldflags '-s -w' -o kapacitord ./cmd/kapacitord \
 			&& GOTOOLCHAIN=$KAPACITOR_GOTOOLCHAIN CGO_ENABLED=0 GOFLAGS=-mod=mod go build -trimpath -ldflags '-s -w' -o kapacitor ./cmd/kapacitor)
