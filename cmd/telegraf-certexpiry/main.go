@@ -1,8 +1,123 @@
+// Command telegraf-certexpiry is the certexpiry Telegraf input, run by Telegraf's
+// [[inputs.execd]] through the execd shim, and the certbot deploy hook that reports renewals.
+//
+//	telegraf-certexpiry -config plugin.conf [-poll_interval 1s | -poll_interval_disabled] [-debug]
+//	telegraf-certexpiry check [flags] host[:port]...
+//	telegraf-certexpiry certbot-hook [...]
+//	telegraf-certexpiry -version
 package main
 
 import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime"
+	"strings"
+	"syscall"
+	"time"
+
 	"github.com/influxdata/telegraf/plugins/common/shim"
-	_ "github.com/telegraf-certexpiry/telegraf-certexpiry/plugin"
+
+	"github.com/telegraf-certexpiry/telegraf-certexpiry/internal/shimlog"
+	"github.com/telegraf-certexpiry/telegraf-certexpiry/plugin"
 )
 
-func main() { _ = shim.New() }
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 {
+		switch args[0] {
+		case "check":
+			return runCheck(ctx, args[1:], stdout, stderr)
+		case "version":
+			return printVersion(stdout)
+		}
+	}
+	return runShim(args, stdout, stderr)
+}
+
+func printVersion(w io.Writer) int {
+	fmt.Fprintf(w, "telegraf-certexpiry %s (%s)\n", version, runtime.Version())
+	return 0
+}
+
+// runShim runs the plugin under Telegraf's execd shim: metrics go to stdout as line protocol,
+// logs to stderr with execd's level prefixes.
+func runShim(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("telegraf-certexpiry", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, `Usage:
+  telegraf-certexpiry -config FILE [-poll_interval_disabled | -poll_interval D] [-debug]
+      run as a Telegraf input under [[inputs.execd]] (line protocol on stdout)
+  telegraf-certexpiry check [flags] host[:port]...
+      probe certificates once and print a table (see "check -h")
+  telegraf-certexpiry certbot-hook [...]
+      report certbot renewals (see "certbot-hook -h")
+  telegraf-certexpiry -version
+
+Flags:
+`)
+		fs.PrintDefaults()
+	}
+	configPath := fs.String("config", "", "plugin configuration file with one [[inputs.certexpiry]] block (required)")
+	pollInterval := fs.Duration("poll_interval", time.Second, "gather this often on our own; with execd's signal = \"STDIN\" use -poll_interval_disabled instead")
+	pollDisabled := fs.Bool("poll_interval_disabled", false, "gather only when Telegraf asks (execd signal = \"STDIN\")")
+	debug := fs.Bool("debug", false, "log debug lines")
+	showVersion := fs.Bool("version", false, "print the version and exit")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if *showVersion {
+		return printVersion(stdout)
+	}
+	if fs.NArg() > 0 {
+		logError(stderr, fmt.Errorf("unexpected argument %q (subcommands: check, certbot-hook)", fs.Arg(0)))
+		return 2
+	}
+	shimlog.Install(stderr, *debug)
+	if *configPath == "" {
+		logError(stderr, errors.New("-config is required: the plugin configuration file with one [[inputs.certexpiry]] block"))
+		return 2
+	}
+	// The shim silently ignores unknown options and extra blocks; refuse them first.
+	if err := plugin.CheckConfigFile(*configPath); err != nil {
+		logError(stderr, fmt.Errorf("Err loading input: %w", err))
+		return 1
+	}
+	s := shim.New()
+	if err := s.LoadConfig(configPath); err != nil {
+		logError(stderr, fmt.Errorf("Err loading input: %w", err))
+		return 1
+	}
+	if *pollDisabled {
+		*pollInterval = shim.PollIntervalDisabled
+	}
+	if err := s.Run(*pollInterval); err != nil {
+		logError(stderr, err)
+		return 1
+	}
+	return 0
+}
+
+// logError writes err for execd: every line prefixed "E! " so Telegraf logs it at error level.
+func logError(w io.Writer, err error) {
+	for _, line := range strings.Split(err.Error(), "\n") {
+		fmt.Fprintf(w, "E! %s\n", line)
+	}
+}
