@@ -24,7 +24,7 @@ type Backend struct {
 	Name       string // what it shows, e.g. "expired"
 	Address    string // 127.0.0.x
 	Port       int
-	WantStatus string // the status tag expected for Domain
+	WantStatus string    // the status tag expected for Domain
 	NotAfter   time.Time // the served certificate's notAfter; zero when nothing is served
 	server     *testcerts.Server
 }
