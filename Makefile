@@ -6,7 +6,7 @@
 #                    Debian packages as root, builds and caches Go-built ones)
 #   make test-unit   the fast inner loop: unit tests only
 #   make lint        gofmt, go vet, staticcheck
-#   make bench       benchmarks, figures written to BENCHMARKS.md's source files
+#   make bench       benchmarks; figures written to bench/results/, quoted in BENCHMARKS.md
 #
 # Heavy builds (telegraf, etcd, kube-apiserver, influxd 1.8, kapacitord) are cached under
 # $(CACHE)/bin by test/tools/build.sh and reused.
@@ -28,7 +28,7 @@ TEST_EXTRA  :=
 BENCH_EXTRA :=
 -include mk/*.mk
 
-.PHONY: all build demo test test-unit test-go test-deps tools lint bench clean
+.PHONY: all build demo test test-unit test-go test-deps tools lint bench bench-probe clean
 all: build
 
 build: $(BIN)
@@ -64,7 +64,14 @@ lint:
 	$(GO) vet ./...
 	$(GO) run $(STATICCHECK) ./...
 
-bench: build tools $(BENCH_EXTRA)
+# Figures go to bench/results/ (one file per area); BENCHMARKS.md quotes them.
+BENCH_OUT := bench/results
+
+bench: bench-probe $(BENCH_EXTRA)
+
+bench-probe:
+	mkdir -p $(BENCH_OUT)
+	$(GO) test -run '^$$' -bench . -benchtime 5x -count 3 ./internal/probe/ | tee $(BENCH_OUT)/probe.txt
 
 clean:
 	rm -rf bin

@@ -8,7 +8,7 @@ import (
 )
 
 // DefaultConcurrency is the number of probes in flight when Run is given zero or less.
-const DefaultConcurrency = 64
+const DefaultConcurrency = 128
 
 // Run probes every entry of probes with at most concurrency probes in flight and returns one
 // Result per probe, in the same order. ctx is the whole run's budget: probes still queued when
