@@ -16,7 +16,7 @@ CACHE       ?= $(HOME)/.cache/telegraf-certexpiry
 BIN         := bin/telegraf-certexpiry
 VERSION     ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS     := -s -w -X main.version=$(VERSION)
-STATICCHECK := honnef.co/go/tools/cmd/staticcheck@2026.1
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 # Go-built components the integration tests need, built once and cached.
 TOOLS       := telegraf etcd kube-apiserver influxd18 kapacitord
 

@@ -99,3 +99,5 @@ func (r row) String() string {
 	}
 	return b.String()
 }
+
+func durationOf(seconds float64) time.Duration { return time.Duration(seconds * float64(time.Second)) }

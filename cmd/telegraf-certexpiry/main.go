@@ -87,37 +87,38 @@ Flags:
 		return printVersion(stdout)
 	}
 	if fs.NArg() > 0 {
-		logError(stderr, fmt.Errorf("unexpected argument %q (subcommands: check, certbot-hook)", fs.Arg(0)))
+		logError(stderr, "", fmt.Errorf("unexpected argument %q (subcommands: check, certbot-hook)", fs.Arg(0)))
 		return 2
 	}
 	shimlog.Install(stderr, *debug)
 	if *configPath == "" {
-		logError(stderr, errors.New("-config is required: the plugin configuration file with one [[inputs.certexpiry]] block"))
+		logError(stderr, "", errors.New("-config is required: the plugin configuration file with one [[inputs.certexpiry]] block"))
 		return 2
 	}
 	// The shim silently ignores unknown options and extra blocks; refuse them first.
 	if err := plugin.CheckConfigFile(*configPath); err != nil {
-		logError(stderr, fmt.Errorf("Err loading input: %w", err))
+		logError(stderr, "Err loading input: ", err)
 		return 1
 	}
 	s := shim.New()
 	if err := s.LoadConfig(configPath); err != nil {
-		logError(stderr, fmt.Errorf("Err loading input: %w", err))
+		logError(stderr, "Err loading input: ", err)
 		return 1
 	}
 	if *pollDisabled {
 		*pollInterval = shim.PollIntervalDisabled
 	}
 	if err := s.Run(*pollInterval); err != nil {
-		logError(stderr, err)
+		logError(stderr, "", err)
 		return 1
 	}
 	return 0
 }
 
-// logError writes err for execd: every line prefixed "E! " so Telegraf logs it at error level.
-func logError(w io.Writer, err error) {
-	for _, line := range strings.Split(err.Error(), "\n") {
+// logError writes context+err for execd: every line prefixed "E! " so Telegraf logs it at
+// error level.
+func logError(w io.Writer, context string, err error) {
+	for _, line := range strings.Split(context+err.Error(), "\n") {
 		fmt.Fprintf(w, "E! %s\n", line)
 	}
 }

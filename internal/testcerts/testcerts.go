@@ -175,7 +175,7 @@ func leafTemplate(o Options) *x509.Certificate {
 		usage = x509.ExtKeyUsageClientAuth
 	}
 	ku := x509.KeyUsageDigitalSignature
-	if _, isRSA := any(o.KeyType).(KeyType); isRSA && o.KeyType == RSA2048 {
+	if o.KeyType == RSA2048 {
 		ku |= x509.KeyUsageKeyEncipherment
 	}
 	return &x509.Certificate{
