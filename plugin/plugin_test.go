@@ -199,3 +199,51 @@ func TestFieldTypesAreStableAcrossStatuses(t *testing.T) {
 		t.Fatalf("statuses seen %v, want valid, not_found and unreachable", seen)
 	}
 }
+
+// A target that accepts and never handshakes cannot hold a gather past gather_timeout: its row
+// reports the timeout.
+func TestGatherBudgetBoundsHangingTarget(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		var held []net.Conn
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				for _, c := range held {
+					c.Close()
+				}
+				return
+			}
+			held = append(held, c)
+		}
+	}()
+	port := l.Addr().(*net.TCPAddr).Port
+	c := New()
+	c.now = func() time.Time { return now }
+	c.Domains = []string{"slow.test"}
+	c.Timeout = config.Duration(time.Minute)
+	c.GatherTimeout = config.Duration(200 * time.Millisecond)
+	c.Targets = []StaticTarget{{Address: "127.0.0.1", Ports: []int{port}}}
+	if err := c.Init(); err != nil {
+		t.Fatal(err)
+	}
+	acc := &accumulator{}
+	if err := c.Gather(acc); err != nil {
+		t.Fatal(err)
+	}
+	rows := acc.measurement("cert_expiry")
+	if len(rows) != 1 {
+		t.Fatalf("%d rows, want 1", len(rows))
+	}
+	delete(rows[0].Fields, "handshake_ms")
+	want := row{Measurement: "cert_expiry", Time: now,
+		Tags:   map[string]string{"source": "static", "address": "127.0.0.1", "port": strconv.Itoa(port), "domain": "slow.test", "status": "timeout"},
+		Fields: map[string]any{"status_code": int64(6), "error": fmt.Sprintf("handshake 127.0.0.1:%d: context deadline exceeded", port)}}
+	if !reflect.DeepEqual(rows[0], want) {
+		t.Fatalf("got %v\nwant %v", rows[0], want)
+	}
+}
