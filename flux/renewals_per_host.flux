@@ -1,0 +1,27 @@
+// Renewals per host per day: the number of certificates each host renewed on each UTC day,
+// with 0 on days without renewals — the seed's graph. A host whose line stays at 0 for longer
+// than its usual renewal interval has stopped renewing everything (certbot timer disabled,
+// host gone), which the per-domain view hides among many domains.
+//
+// Runs on InfluxDB 1.8 (Flux 0.65) and newer. Data: the hook's per-run total row of
+// certbot_renewal (domain "all", renewed_count = number of certificates renewed in that run).
+//
+// Fixed from the seed: days without renewals were null (gaps in the graph), and the seed's
+// fill(value: 0.0) would fail on the hook's integer renewed_count; toInt() accepts both the
+// seed hook's float and our integer field.
+//
+// Parameters:
+//   bucket  "database/retention-policy" on InfluxDB 1.x, bucket name on 2.x
+//   start   beginning of the graph (negative duration or time); dashboards use their time range
+//   stop    end of the graph
+bucket = "telegraf/autogen"
+start = -30d
+stop = now()
+
+from(bucket: bucket)
+  |> range(start: start, stop: stop)
+  |> filter(fn: (r) => r._measurement == "certbot_renewal" and r._field == "renewed_count" and r.domain == "all")
+  |> toInt()
+  |> group(columns: ["host"])
+  |> aggregateWindow(every: 1d, fn: sum, createEmpty: true, timeSrc: "_start")
+  |> fill(value: 0)
