@@ -216,6 +216,5 @@ func syncDir(dir string) error {
 	return nil
 }
 
-
 // RejectedPath is where Reject puts lines.
 func (t *Tx) RejectedPath() string { return t.s.path + RejectedSuffix }
