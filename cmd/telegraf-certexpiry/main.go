@@ -22,6 +22,7 @@ import (
 
 	"github.com/influxdata/telegraf/plugins/common/shim"
 
+	"github.com/telegraf-certexpiry/telegraf-certexpiry/internal/certbot/hook"
 	"github.com/telegraf-certexpiry/telegraf-certexpiry/internal/shimlog"
 	"github.com/telegraf-certexpiry/telegraf-certexpiry/plugin"
 )
@@ -41,6 +42,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		switch args[0] {
 		case "check":
 			return runCheck(ctx, args[1:], stdout, stderr)
+		case "certbot-hook":
+			return hook.Main(ctx, args[1:], os.Getenv, stdout, stderr)
 		case "version":
 			return printVersion(stdout)
 		}
