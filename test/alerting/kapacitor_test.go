@@ -1,0 +1,381 @@
+package alerting
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/telegraf-certexpiry/telegraf-certexpiry/internal/testenv"
+)
+
+// The InfluxQL TICKscripts run for real: kapacitord 1.5.9 polls a real InfluxDB (Debian's
+// 1.6.7 and 1.8.3 built from the proxy), we write points that should and should not alert,
+// and the alert log must hold exactly the expected alerts and recoveries.
+
+// influxServers are the InfluxDB versions every InfluxQL task is run against.
+var influxServers = []struct {
+	name  string
+	start func(testing.TB) *testenv.InfluxDB
+}{
+	{"influxdb-1.6.7", func(t testing.TB) *testenv.InfluxDB { return testenv.StartInfluxDB16(t, testenv.InfluxDBOptions{}) }},
+	{"influxdb-1.8.3", func(t testing.TB) *testenv.InfluxDB { return testenv.StartInfluxDB18(t, testenv.InfluxDBOptions{}) }},
+}
+
+// alertEvent is what Kapacitor's .log() handler writes, one JSON object per line.
+type alertEvent struct {
+	ID            string `json:"id"`
+	Message       string `json:"message"`
+	Level         string `json:"level"`
+	PreviousLevel string `json:"previousLevel"`
+}
+
+// short is how the tests compare events: "LEVEL message".
+func (e alertEvent) short() string { return e.Level + " " + e.Message }
+
+func readAlertLog(t testing.TB, path string) []alertEvent {
+	t.Helper()
+	f, err := os.Open(path)
+	if os.IsNotExist(err) {
+		return nil
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var events []alertEvent
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		var e alertEvent
+		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
+			t.Fatalf("alert log line %q: %v", sc.Text(), err)
+		}
+		events = append(events, e)
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return events
+}
+
+// waitForEvents polls the alert log until it holds n events, or fails after a bounded wait
+// (the tasks query every second, so this is many query cycles).
+func waitForEvents(t testing.TB, path string, n int) []alertEvent {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		events := readAlertLog(t, path)
+		if len(events) >= n {
+			return events
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("alert log %s: want %d events, have %d within 60 s: %v", path, n, len(events), events)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// alertCollected reads how many points the task's alert node has evaluated (one per group per
+// query; for a deadman, one per group per interval).
+func alertCollected(t testing.TB, k *testenv.Kapacitor, task string) int {
+	t.Helper()
+	resp, err := http.Get(k.URL + "/kapacitor/v1/tasks/" + task)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var body struct {
+		Error string `json:"error"`
+		Stats struct {
+			NodeStats map[string]map[string]any `json:"node-stats"`
+		} `json:"stats"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+		t.Fatal(err)
+	}
+	if body.Error != "" {
+		t.Fatalf("task %s: %s", task, body.Error)
+	}
+	for name, stats := range body.Stats.NodeStats {
+		if strings.HasPrefix(name, "alert") {
+			if n, ok := stats["collected"].(float64); ok {
+				return int(n)
+			}
+		}
+	}
+	t.Fatalf("task %s: no alert node with a collected count in %v", task, body.Stats.NodeStats)
+	return 0
+}
+
+// settle lets the task's alert node evaluate n more points, so that an alert that should not
+// fire has had its chance to.
+func settle(t testing.TB, k *testenv.Kapacitor, task string, n int) {
+	t.Helper()
+	start := alertCollected(t, k, task)
+	deadline := time.Now().Add(60 * time.Second)
+	for alertCollected(t, k, task) < start+n {
+		if time.Now().After(deadline) {
+			t.Fatalf("task %s: its alert node evaluated fewer than %d points in 60 s", task, n)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// probe is one cert_expiry row's identity.
+type probe struct {
+	namespace, pod, address, port, domain string
+}
+
+func (p probe) line(status string, code int, fields string, ts time.Time) string {
+	tags := "address=" + p.address + ",domain=" + p.domain + ",host=telegraf-a"
+	if p.pod != "" {
+		tags += ",namespace=" + p.namespace + ",node=node-1,pod=" + p.pod
+	}
+	source := "static"
+	if p.pod != "" {
+		source = "kubernetes"
+	}
+	tags += ",port=" + p.port + ",source=" + source + ",status=" + status
+	if fields != "" {
+		fields = "," + fields
+	}
+	return fmt.Sprintf("cert_expiry,%s status_code=%di%s %d", tags, code, fields, ts.UnixNano())
+}
+
+func validRow(p probe, expiryDays float64, ts time.Time) string {
+	exp := int64(expiryDays * 86400)
+	status, code := "valid", 0
+	if exp < 0 {
+		status, code = "expired", 1
+	}
+	return p.line(status, code, fmt.Sprintf(`expiry=%di,lifetime=7776000i,verified=%t,hostname_match=true,fingerprint_sha256="f-%s",handshake_ms=1.5`, exp, exp >= 0, p.pod+p.address), ts)
+}
+
+func failedRow(p probe, status string, code int, ts time.Time) string {
+	return p.line(status, code, `error="dial tcp `+p.address+`:`+p.port+`: connect: connection refused",handshake_ms=0.1`, ts)
+}
+
+// startTask brings up InfluxDB + kapacitord and defines/enables one InfluxQL task from
+// kapacitor/influxql with fast test timings; it returns the alert log path.
+func startTask(t *testing.T, start func(testing.TB) *testenv.InfluxDB, task string, vars map[string]testenv.KapacitorVar) (*testenv.InfluxDB, *testenv.Kapacitor, string) {
+	t.Helper()
+	db := start(t)
+	influxQL(t, db.URL, `CREATE DATABASE "telegraf"`)
+	k := testenv.StartKapacitor(t, db.URL)
+	logPath := filepath.Join(t.TempDir(), task+".log")
+	vars["log_file"] = testenv.KapacitorVar{Type: "string", Value: logPath}
+	vars["every"] = testenv.KapacitorVar{Type: "duration", Value: "1s"}
+	k.DefineBatch(t, task, filepath.Join(repoRoot(t), "kapacitor", "influxql", task+".tick"), "telegraf.autogen", vars)
+	return db, k, logPath
+}
+
+func shorts(events []alertEvent) []string {
+	var out []string
+	for _, e := range events {
+		out = append(out, e.short())
+	}
+	return out
+}
+
+// sameSet compares two phases of events where the order within one query's batch is not
+// defined (groups are evaluated in map order).
+func sameSet(t testing.TB, phase string, got []alertEvent, want []string) {
+	t.Helper()
+	g := shorts(got)
+	slices.Sort(g)
+	w := slices.Clone(want)
+	slices.Sort(w)
+	if !slices.Equal(g, w) {
+		t.Errorf("%s:\ngot  %q\nwant %q", phase, g, w)
+	}
+}
+
+var (
+	podWeb0   = probe{"shop", "web-0", "127.0.0.2", "443", "shop.example.test"}
+	podWeb1   = probe{"shop", "web-1", "127.0.0.3", "443", "shop.example.test"}
+	podWeb2   = probe{"shop", "web-2", "127.0.0.4", "443", "shop.example.test"}
+	podAPI0   = probe{"api", "api-0", "127.0.0.5", "8443", "api.example.test"}
+	staticLB  = probe{"", "", "127.0.0.10", "443", "shop.example.test"}
+	staticOld = probe{"", "", "127.0.0.11", "8443", "old.example.test"}
+)
+
+func TestKapacitorInfluxQLExpiry(t *testing.T) {
+	testenv.RequireIntegration(t)
+	for _, srv := range influxServers {
+		t.Run(srv.name, func(t *testing.T) {
+			db, k, logPath := startTask(t, srv.start, "cert_expiry", map[string]testenv.KapacitorVar{
+				"period":    {Type: "duration", Value: "1h"},
+				"warn_days": {Type: "int", Value: 21},
+				"crit_days": {Type: "int", Value: 7},
+			})
+			now := time.Now()
+			writeLines(t, db.URL, "telegraf", []string{
+				validRow(podWeb0, 60, now),                 // fine: no alert
+				validRow(podWeb1, 21.5, now),               // just above warn: no alert
+				validRow(podWeb2, 20, now),                 // WARNING
+				validRow(podAPI0, 3, now),                  // CRITICAL
+				validRow(staticOld, -2, now),               // expired: CRITICAL
+				failedRow(staticLB, "unreachable", 4, now), // no expiry field: not this task's business
+			})
+			first := waitForEvents(t, logPath, 3)
+			settle(t, k, "cert_expiry", 3*6)
+			sameSet(t, "first alerts", readAlertLog(t, logPath), []string{
+				"WARNING WARNING: certificate for shop.example.test served by pod shop/web-2 (127.0.0.4:443) expires in 20.0 days",
+				"CRITICAL CRITICAL: certificate for api.example.test served by pod api/api-0 (127.0.0.5:8443) expires in 3.0 days",
+				"CRITICAL CRITICAL: certificate for old.example.test served by 127.0.0.11:8443 expires in -2.0 days",
+			})
+			for _, e := range first {
+				if e.PreviousLevel != "OK" {
+					t.Errorf("%s: previousLevel %q, want OK", e.ID, e.PreviousLevel)
+				}
+			}
+			if got := first[0].ID; !strings.HasPrefix(got, "cert_expiry:") {
+				t.Errorf("alert id %q: want the task name first", got)
+			}
+
+			// web-2 and api-0 now serve renewed certificates (recoveries); web-0's certificate
+			// went from 60 days to 6.5 (straight to CRITICAL); the others are unchanged.
+			later := now.Add(time.Second)
+			writeLines(t, db.URL, "telegraf", []string{
+				validRow(podWeb2, 89, later),
+				validRow(podAPI0, 44, later),
+				validRow(podWeb0, 6.5, later),
+			})
+			events := waitForEvents(t, logPath, 6)
+			settle(t, k, "cert_expiry", 3*6)
+			events = readAlertLog(t, logPath)
+			if len(events) != 6 {
+				t.Fatalf("want exactly 6 events, got %d: %q", len(events), shorts(events))
+			}
+			sameSet(t, "after renewals", events[3:], []string{
+				"OK OK: certificate for shop.example.test served by pod shop/web-2 (127.0.0.4:443) expires in 89.0 days",
+				"OK OK: certificate for api.example.test served by pod api/api-0 (127.0.0.5:8443) expires in 44.0 days",
+				"CRITICAL CRITICAL: certificate for shop.example.test served by pod shop/web-0 (127.0.0.2:443) expires in 6.5 days",
+			})
+		})
+	}
+}
+
+func TestKapacitorInfluxQLStatus(t *testing.T) {
+	testenv.RequireIntegration(t)
+	for _, srv := range influxServers {
+		t.Run(srv.name, func(t *testing.T) {
+			db, k, logPath := startTask(t, srv.start, "cert_status", map[string]testenv.KapacitorVar{
+				"period": {Type: "duration", Value: "1h"},
+			})
+			now := time.Now()
+			writeLines(t, db.URL, "telegraf", []string{
+				validRow(podWeb0, 60, now),
+				validRow(podWeb1, 60, now),
+				podWeb2.line("not_found", 3, `expiry=5184000i,verified=false,hostname_match=false`, now),
+				validRow(staticOld, -1, now), // expired
+				failedRow(staticLB, "unreachable", 4, now),
+				podAPI0.line("timeout", 6, `error="handshake timeout"`, now),
+			})
+			waitForEvents(t, logPath, 4)
+			settle(t, k, "cert_status", 3*6)
+			sameSet(t, "first alerts", readAlertLog(t, logPath), []string{
+				"CRITICAL CRITICAL: probe of shop.example.test on pod shop/web-2 (127.0.0.4:443) is not_found",
+				"CRITICAL CRITICAL: probe of old.example.test on 127.0.0.11:8443 is expired",
+				"CRITICAL CRITICAL: probe of shop.example.test on 127.0.0.10:443 is unreachable",
+				"CRITICAL CRITICAL: probe of api.example.test on pod api/api-0 (127.0.0.5:8443) is timeout",
+			})
+
+			// The load balancer answers again and web-2 gets the right certificate; web-1 breaks.
+			later := now.Add(time.Second)
+			writeLines(t, db.URL, "telegraf", []string{
+				validRow(staticLB, 60, later),
+				validRow(podWeb2, 60, later),
+				podWeb1.line("handshake_failed", 5, `error="remote error: tls: handshake failure"`, later),
+			})
+			waitForEvents(t, logPath, 7)
+			settle(t, k, "cert_status", 3*6)
+			events := readAlertLog(t, logPath)
+			if len(events) != 7 {
+				t.Fatalf("want exactly 7 events, got %d: %q", len(events), shorts(events))
+			}
+			sameSet(t, "after changes", events[4:], []string{
+				"OK OK: probe of shop.example.test on 127.0.0.10:443 is valid",
+				"OK OK: probe of shop.example.test on pod shop/web-2 (127.0.0.4:443) is valid",
+				"CRITICAL CRITICAL: probe of shop.example.test on pod shop/web-1 (127.0.0.3:443) is handshake_failed",
+			})
+		})
+	}
+}
+
+// writer writes one cert_expiry row for a host every 200 ms until stopped.
+type writer struct {
+	stop chan struct{}
+	done chan struct{}
+	once sync.Once
+}
+
+func startWriter(t testing.TB, influxURL, host string) *writer {
+	w := &writer{stop: make(chan struct{}), done: make(chan struct{})}
+	p := probe{"", "", "127.0.0.20", "443", host + ".example.test"}
+	t.Cleanup(w.Stop)
+	go func() {
+		defer close(w.done)
+		tick := time.NewTicker(200 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			line := strings.Replace(validRow(p, 60, time.Now()), "host=telegraf-a", "host="+host, 1)
+			// A failed write is a missed row, which is what the deadman is about; the
+			// assertions on the alert log catch any consequence.
+			_ = postLines(influxURL, "telegraf", []string{line})
+			select {
+			case <-w.stop:
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	return w
+}
+
+// Stop stops the writer and waits for it; safe to call more than once.
+func (w *writer) Stop() { w.once.Do(func() { close(w.stop) }); <-w.done }
+
+func TestKapacitorInfluxQLDeadman(t *testing.T) {
+	testenv.RequireIntegration(t)
+	for _, srv := range influxServers {
+		t.Run(srv.name, func(t *testing.T) {
+			db, k, logPath := startTask(t, srv.start, "cert_deadman", map[string]testenv.KapacitorVar{
+				"period":   {Type: "duration", Value: "2s"},
+				"interval": {Type: "duration", Value: "2s"},
+			})
+			// Two Telegraf hosts report; host-b keeps reporting throughout and must never alert.
+			a := startWriter(t, db.URL, "host-a")
+			startWriter(t, db.URL, "host-b")
+			settle(t, k, "cert_deadman", 2*3)
+			if events := readAlertLog(t, logPath); len(events) != 0 {
+				t.Fatalf("no alert expected while both hosts report, got %q", shorts(events))
+			}
+
+			a.Stop() // host-a's Telegraf dies
+			waitForEvents(t, logPath, 1)
+			a = startWriter(t, db.URL, "host-a") // and comes back
+			waitForEvents(t, logPath, 2)
+			a.Stop()
+			events := readAlertLog(t, logPath)
+			want := []string{
+				"CRITICAL CRITICAL: cert_expiry from host host-a stopped arriving",
+				"OK OK: cert_expiry from host host-a is arriving again",
+			}
+			if got := shorts(events); !slices.Equal(got, want) {
+				t.Errorf("alert log:\ngot  %q\nwant %q", got, want)
+			}
+			if events[0].ID != "cert_deadman:host-a" {
+				t.Errorf("id %q, want cert_deadman:host-a", events[0].ID)
+			}
+		})
+	}
+}
