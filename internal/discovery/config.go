@@ -198,7 +198,12 @@ func Validate(cfg *Config, domains []string, ports []int, getenv func(string) st
 		if s.NodeName == "" {
 			errs = append(errs, optErr("node_name", "required in node scope: set node_name or the %s environment variable (a DaemonSet sets it from the downward API, fieldRef spec.nodeName)", NodeNameEnv))
 		} else {
-			fieldSel = fields.AndSelectors(fieldSel, fields.OneTermEqualSelector("spec.nodeName", s.NodeName))
+			node := fields.OneTermEqualSelector("spec.nodeName", s.NodeName)
+			if fieldSel.Empty() {
+				fieldSel = node
+			} else {
+				fieldSel = fields.AndSelectors(fieldSel, node)
+			}
 		}
 	} else if s.NodeName != "" {
 		errs = append(errs, optErr("node_name", "only used with pod_scrape_scope = %q", ScopeNode))

@@ -78,6 +78,21 @@ ignore_domains = ['.*\.internal', "canary\\..*"]
 	}
 }
 
+func TestNodeScopeSelectsThePodsOfTheNode(t *testing.T) {
+	s, err := Validate(&Config{Scope: ScopeNode}, []string{"a.example"}, []int{443}, env("NODE_NAME", "worker-1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.FieldSelector != "spec.nodeName=worker-1" || s.NodeName != "worker-1" {
+		t.Fatalf("field selector %q, node %q", s.FieldSelector, s.NodeName)
+	}
+	// node_name wins over the environment.
+	s, err = Validate(&Config{Scope: ScopeNode, NodeName: "worker-2"}, []string{"a.example"}, []int{443}, env("NODE_NAME", "worker-1"))
+	if err != nil || s.FieldSelector != "spec.nodeName=worker-2" {
+		t.Fatalf("field selector %q, err %v", s.FieldSelector, err)
+	}
+}
+
 func TestValidateErrorsNameTheOption(t *testing.T) {
 	tests := []struct {
 		name    string

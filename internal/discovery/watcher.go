@@ -31,6 +31,12 @@ type Logger interface {
 	Infof(format string, args ...any)
 }
 
+type nopLogger struct{}
+
+func (nopLogger) Errorf(string, ...any) {}
+func (nopLogger) Warnf(string, ...any)  {}
+func (nopLogger) Infof(string, ...any)  {}
+
 // ErrStarted is returned by Start on a watcher that was already started.
 var ErrStarted = errors.New("kubernetes discovery already started")
 
@@ -90,6 +96,9 @@ func New(s *Settings, client kubernetes.Interface, log Logger, opts Options) *Wa
 	}
 	if w.now == nil {
 		w.now = time.Now
+	}
+	if w.log == nil {
+		w.log = nopLogger{}
 	}
 	tweak := func(o *metav1.ListOptions) {
 		o.LabelSelector = s.LabelSelector
