@@ -1,0 +1,207 @@
+// Package certbot tests the certbot-hook command as users run it: the real
+// telegraf-certexpiry binary against real InfluxDB 1.6.7 and 1.8.3, a real Telegraf with
+// influxdb_listener and influxdb_v2_listener, and real certbot renewing from a local Pebble
+// ACME server. Every test here is an integration test (CERTEXPIRY_INTEGRATION=1, `make test`).
+package certbot
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/influxdata/line-protocol/v2/lineprotocol"
+
+	"github.com/telegraf-certexpiry/telegraf-certexpiry/internal/testcerts"
+	"github.com/telegraf-certexpiry/telegraf-certexpiry/internal/testenv"
+)
+
+// hookBin is the binary under test, built from the working tree once in TestMain.
+var hookBin string
+
+func TestMain(m *testing.M) {
+	if !testenv.Integration() {
+		os.Exit(m.Run()) // every test skips
+	}
+	dir, err := os.MkdirTemp("", "certbot-hook-test-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	hookBin = filepath.Join(dir, "telegraf-certexpiry")
+	cmd := exec.Command("go", "build", "-o", hookBin, "../../cmd/telegraf-certexpiry")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "go build: %v\n%s", err, out)
+		os.RemoveAll(dir)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// result is one run of the hook.
+type result struct {
+	code           int
+	stdout, stderr string
+	start, end     time.Time // around the run: every point's timestamp falls in between
+}
+
+// runHook runs `telegraf-certexpiry certbot-hook args...` with exactly env (plus PATH), as
+// certbot would: nothing from the test's own environment leaks in.
+func runHook(t *testing.T, env map[string]string, args ...string) result {
+	t.Helper()
+	cmd := exec.Command(hookBin, append([]string{"certbot-hook"}, args...)...)
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH")}
+	for k, v := range env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	r := result{start: time.Now()}
+	err := cmd.Run()
+	r.end = time.Now()
+	r.stdout, r.stderr = out.String(), errb.String()
+	if ee, ok := err.(*exec.ExitError); ok {
+		r.code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("running the hook: %v", err)
+	}
+	return r
+}
+
+// cert is a certificate written as a certbot lineage.
+type cert struct {
+	lineage             string
+	notBefore, notAfter time.Time
+}
+
+// writeLineage writes dir/live/NAME/cert.pem for a certificate valid from nb to na.
+func writeLineage(t *testing.T, dir string, nb, na time.Time, names ...string) cert {
+	t.Helper()
+	ca, err := testcerts.NewCA("certbot test CA", nb.Add(-time.Hour), na.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf, err := ca.Issue(testcerts.Options{CommonName: names[0], DNSNames: names, NotBefore: nb, NotAfter: na})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lineage := filepath.Join(dir, "live", names[0])
+	if err := os.MkdirAll(lineage, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(lineage, "cert.pem"), leaf.CertPEM(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return cert{lineage: lineage, notBefore: nb, notAfter: na}
+}
+
+// writeConfig writes a mode-600 settings file.
+func writeConfig(t *testing.T, dir, body string) string {
+	t.Helper()
+	p := filepath.Join(dir, "certbot-hook.toml")
+	if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// expected builds the points one renewal must produce, in the normalized form of normalize.
+func expected(host string, c cert, ts time.Time, domains ...string) []string {
+	fields := fmt.Sprintf("lifetime=%di not_after=%di not_before=%di", int64(c.notAfter.Sub(c.notBefore)/time.Second), c.notAfter.Unix(), c.notBefore.Unix())
+	out := []string{fmt.Sprintf("certbot_renewal domain=all host=%s | %s renewed_count=%d | %d", host, fields, len(domains), ts.UnixNano())}
+	for _, d := range domains {
+		out = append(out, fmt.Sprintf("certbot_renewal domain=%s host=%s | %s renewed_count=1 | %d", d, host, fields, ts.UnixNano()))
+	}
+	sort.Strings(out)
+	return out
+}
+
+// normalize decodes line protocol into "measurement k=v... | field=value... | ns" strings
+// (tags and fields sorted, integers with an i suffix, floats plain), sorted, so that outputs
+// that order fields differently compare equal and nothing else does.
+func normalize(t *testing.T, b []byte) []string {
+	t.Helper()
+	dec := lineprotocol.NewDecoderWithBytes(b)
+	var out []string
+	for dec.Next() {
+		m, err := dec.Measurement()
+		if err != nil {
+			t.Fatalf("decoding %q: %v", b, err)
+		}
+		var tags, fields []string
+		for {
+			k, v, err := dec.NextTag()
+			if err != nil {
+				t.Fatalf("decoding %q: %v", b, err)
+			}
+			if k == nil {
+				break
+			}
+			tags = append(tags, string(k)+"="+string(v))
+		}
+		for {
+			k, v, err := dec.NextField()
+			if err != nil {
+				t.Fatalf("decoding %q: %v", b, err)
+			}
+			if k == nil {
+				break
+			}
+			fields = append(fields, string(k)+"="+fieldString(v))
+		}
+		ts, err := dec.Time(lineprotocol.Nanosecond, time.Time{})
+		if err != nil {
+			t.Fatalf("decoding %q: %v", b, err)
+		}
+		sort.Strings(tags)
+		sort.Strings(fields)
+		out = append(out, fmt.Sprintf("%s %s | %s | %d", m, strings.Join(tags, " "), strings.Join(fields, " "), ts.UnixNano()))
+	}
+	sort.Strings(out)
+	return out
+}
+
+func fieldString(v lineprotocol.Value) string {
+	switch v.Kind() {
+	case lineprotocol.Int:
+		return fmt.Sprintf("%di", v.IntV())
+	case lineprotocol.Float:
+		return fmt.Sprint(v.FloatV())
+	default:
+		return v.String()
+	}
+}
+
+// timestamps returns the distinct timestamps of normalized points, ascending.
+func timestamps(points []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, p := range points {
+		ts := p[strings.LastIndex(p, "| ")+2:]
+		if !seen[ts] {
+			seen[ts] = true
+			out = append(out, ts)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return len(out[i]) < len(out[j]) || len(out[i]) == len(out[j]) && out[i] < out[j] })
+	return out
+}
+
+func equal(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
