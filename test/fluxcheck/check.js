@@ -6,8 +6,8 @@
 //   PATH may be a directory (searched recursively) or a file:
 //     *.flux  checked as is
 //     *.tick  every queryFlux('''…''') body
-//     *.json  every string under a "query" key that contains "from(" (dashboards: InfluxDB 2
-//             templates, Chronograf exports, Grafana)
+//     *.json  every string under a "query" key, unless its object says language "influxql"
+//             (dashboards: InfluxDB 2 templates and their variables, Chronograf exports)
 //   Queries that use the dashboard variable record `v` (v.timeRangeStart, v.bucket, …) are
 //   checked with a stand-in `v` of the same field types prepended, as the UI provides it.
 // Usage: node check.js --self-test
@@ -42,16 +42,15 @@ function collect(p, out) {
     let m, i = 0;
     while ((m = re.exec(text)) !== null) out.push({ name: `${p}#queryFlux${i++}`, text: m[1] });
   } else if (p.endsWith('.json')) {
-    let i = 0;
     const walk = (node, trail) => {
       if (Array.isArray(node)) node.forEach((n, k) => walk(n, `${trail}[${k}]`));
       else if (node && typeof node === 'object') {
         for (const [k, v] of Object.entries(node)) {
-          if (k === 'query' && typeof v === 'string' && v.includes('from(')) out.push({ name: `${p}#${trail}.query`, text: v });
-          else walk(v, `${trail}.${k}`);
+          if (k === 'query' && typeof v === 'string') {
+            if (node.language !== 'influxql') out.push({ name: `${p}#${trail}.query`, text: v });
+          } else walk(v, `${trail}.${k}`);
         }
       }
-      i++;
     };
     walk(JSON.parse(text), '');
   }
@@ -98,6 +97,8 @@ function report(results) {
   let errors = 0;
   for (const { q, offset, diags } of results) {
     for (const d of diags) {
+      // Diagnostics about the prepended stand-in for `v` are not about the query.
+      if (d.range.start.line < offset) continue;
       const sev = SEVERITY[d.severity] || `severity ${d.severity}`;
       if (d.severity === 1) errors++;
       const line = d.range.start.line - offset + 1;
