@@ -77,8 +77,8 @@ retry_backoff = "100ms"
 	t.Run("basic auth", func(t *testing.T) {
 		env := with(base, "CERTEXPIRY_HOOK_SPOOL", filepath.Join(t.TempDir(), "spool.lp"))
 		r := runHook(t, env)
-		if r.code != 0 || r.stderr != "certbot-hook: delivered 3 lines to "+db.URL+"/write\n" {
-			t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
+		if r.code != 0 || r.stderr != "" || r.stdout != "certbot-hook: delivered 3 lines to "+db.URL+"/write\n" {
+			t.Fatalf("exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
 		}
 		got := influxPoints(t, db.URL, "telegraf", "admin", "adm1n")
 		at := onlyTimestamp(t, got, r)
@@ -94,8 +94,8 @@ retry_backoff = "100ms"
 	t.Run("query auth", func(t *testing.T) {
 		env := with(base, "CERTEXPIRY_HOOK_SPOOL", filepath.Join(t.TempDir(), "spool.lp"), "CERTEXPIRY_HOOK_V1_AUTH", "query")
 		r := runHook(t, env)
-		if r.code != 0 || r.stderr != "certbot-hook: delivered 3 lines to "+db.URL+"/write\n" {
-			t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
+		if r.code != 0 || r.stderr != "" || r.stdout != "certbot-hook: delivered 3 lines to "+db.URL+"/write\n" {
+			t.Fatalf("exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
 		}
 		got := influxPoints(t, db.URL, "telegraf", "admin", "adm1n")
 		if want := expected("web 1", c, onlyTimestamp(t, got, r), domains...); !equal(got, want) {
@@ -168,8 +168,8 @@ retry_backoff = "100ms"
 	}
 	db.Restart(t)
 	r := runHook(t, env)
-	if r.code != 0 || r.stderr != "certbot-hook: delivered 9 lines to "+db.URL+"/write\n" {
-		t.Fatalf("renewal after restart: exit %d, stderr %q", r.code, r.stderr)
+	if r.code != 0 || r.stderr != "" || r.stdout != "certbot-hook: delivered 9 lines to "+db.URL+"/write\n" {
+		t.Fatalf("renewal after restart: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
 	}
 	got := influxPoints(t, db.URL, "telegraf", "", "")
 	// The two spooled renewals (as written while down) and the third, nothing more.
@@ -214,8 +214,8 @@ retries = 0
 `)
 	env := with(renewalEnv(c), "CERTEXPIRY_HOOK_CONFIG", cfg)
 	r := runHook(t, env)
-	if r.code != 0 || r.stderr != "certbot-hook: delivered 3 lines to "+db.URL+"/api/v2/write\n" {
-		t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
+	if r.code != 0 || r.stderr != "" || r.stdout != "certbot-hook: delivered 3 lines to "+db.URL+"/api/v2/write\n" {
+		t.Fatalf("exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
 	}
 	got := influxPoints(t, db.URL, "telegraf", "admin", "adm1n")
 	if want := expected("web-2", c, onlyTimestamp(t, got, r), domains...); !equal(got, want) {

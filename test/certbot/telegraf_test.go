@@ -74,8 +74,8 @@ spool = "`+filepath.Join(dir, "spool1.lp")+`"
   env = "prod"
 `)
 	r1 := runHook(t, with(renewalEnv(c), "CERTEXPIRY_HOOK_CONFIG", cfg1))
-	if r1.code != 0 || r1.stderr != "certbot-hook: delivered 3 lines to http://"+v1+"/write\n" {
-		t.Fatalf("v1: exit %d, stderr %q", r1.code, r1.stderr)
+	if r1.code != 0 || r1.stderr != "" || r1.stdout != "certbot-hook: delivered 3 lines to http://"+v1+"/write\n" {
+		t.Fatalf("v1: exit %d, stdout %q, stderr %q", r1.code, r1.stdout, r1.stderr)
 	}
 	got := normalize(t, waitLines(t, p, out, 3))
 	want := expected("host with spaces", c, onlyTimestamp(t, got, r1), domains...)
@@ -104,8 +104,8 @@ spool = "`+filepath.Join(dir, "spool1.lp")+`"
 	}
 	delete(env2, "CERTEXPIRY_HOOK_CONFIG")
 	r2 := runHook(t, env2)
-	if r2.code != 0 || r2.stderr != "certbot-hook: delivered 3 lines to http://"+v2+"/api/v2/write\n" {
-		t.Fatalf("v2: exit %d, stderr %q", r2.code, r2.stderr)
+	if r2.code != 0 || r2.stderr != "" || r2.stdout != "certbot-hook: delivered 3 lines to http://"+v2+"/api/v2/write\n" {
+		t.Fatalf("v2: exit %d, stdout %q, stderr %q", r2.code, r2.stdout, r2.stderr)
 	}
 	all := normalize(t, waitLines(t, p, out, 6))
 	got2 := filterOut(all, got)

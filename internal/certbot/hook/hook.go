@@ -86,11 +86,16 @@ Settings: a TOML file (default ` + config.DefaultPath + `, or $` + config.EnvCon
 and CERTEXPIRY_HOOK_* environment variables; see docs/certbot-hook.md.
 `
 
-// logf writes one message for certbot's log.
-func (d deps) logf(format string, args ...any) {
-	msg := fmt.Sprintf(format, args...)
-	for _, line := range strings.Split(msg, "\n") {
-		fmt.Fprintf(d.stderr, "certbot-hook: %s\n", line)
+// logf reports a problem on stderr, which certbot logs as the hook's error output.
+func (d deps) logf(format string, args ...any) { say(d.stderr, format, args...) }
+
+// infof reports progress on stdout, which certbot logs as ordinary output: a successful run
+// must not look like an error in certbot's log.
+func (d deps) infof(format string, args ...any) { say(d.stdout, format, args...) }
+
+func say(w io.Writer, format string, args ...any) {
+	for _, line := range strings.Split(fmt.Sprintf(format, args...), "\n") {
+		fmt.Fprintf(w, "certbot-hook: %s\n", line)
 	}
 }
 

@@ -124,7 +124,7 @@ func (f *fixture) run(args ...string) (code int, stdout, stderr string) {
 		executable: func() (string, error) { return f.exe, nil },
 	}
 	code = run(context.Background(), args, d)
-	return code, out.String(), strings.ReplaceAll(errb.String(), f.srv.URL, "URL")
+	return code, strings.ReplaceAll(out.String(), f.srv.URL, "URL"), strings.ReplaceAll(errb.String(), f.srv.URL, "URL")
 }
 
 func (f *fixture) spooled() string {
@@ -145,7 +145,7 @@ func linesAt(ns int64, fields string) string {
 func TestReportDelivers(t *testing.T) {
 	f := newFixture(t)
 	code, stdout, stderr := f.run()
-	if code != 0 || stdout != "" || stderr != "certbot-hook: delivered 3 lines to URL/write\n" {
+	if code != 0 || stdout != "certbot-hook: delivered 3 lines to URL/write\n" || stderr != "" {
 		t.Fatalf("code %d stdout %q stderr %q", code, stdout, stderr)
 	}
 	want := linesAt(f.now.UnixNano(), ","+certFields)
@@ -190,9 +190,9 @@ func TestReportServerDownThenUp(t *testing.T) {
 	delete(f.env, "CERTEXPIRY_HOOK_URL")
 	f.now = f.now.Add(time.Hour)
 	f.env["RENEWED_DOMAINS"] = "test.example www.test.example"
-	code, _, stderr = f.run()
-	if code != 0 || stderr != "certbot-hook: delivered 6 lines to URL/write\n" {
-		t.Fatalf("second run: code %d stderr %q", code, stderr)
+	code, stdout, stderr := f.run()
+	if code != 0 || stdout != "certbot-hook: delivered 6 lines to URL/write\n" || stderr != "" {
+		t.Fatalf("second run: code %d stdout %q stderr %q", code, stdout, stderr)
 	}
 	if want := first + linesAt(f.now.UnixNano(), ","+certFields); len(f.got) != 1 || f.got[0] != want {
 		t.Fatalf("server got %q\nwant %q", f.got, want)
@@ -211,9 +211,9 @@ func TestReport4xxNotRetried(t *testing.T) {
 	}
 	// The operator fixes the database; flush delivers.
 	f.codes = []int{204}
-	code, _, stderr = f.run("flush")
-	if code != 0 || stderr != "certbot-hook: delivered 3 lines to URL/write\n" || f.spooled() != "" {
-		t.Fatalf("flush: code %d stderr %q spool %q", code, stderr, f.spooled())
+	code, stdout, stderr := f.run("flush")
+	if code != 0 || stdout != "certbot-hook: delivered 3 lines to URL/write\n" || stderr != "" || f.spooled() != "" {
+		t.Fatalf("flush: code %d stdout %q stderr %q spool %q", code, stdout, stderr, f.spooled())
 	}
 }
 
@@ -221,10 +221,9 @@ func TestReport5xxRetriedThenAccepted(t *testing.T) {
 	f := newFixture(t)
 	f.codes = []int{503, 204}
 	f.body = "overloaded"
-	code, _, stderr := f.run()
-	want := "certbot-hook: attempt 1 failed, retrying in 1s: URL/write answered 503 Service Unavailable: overloaded\n" +
-		"certbot-hook: delivered 3 lines to URL/write\n"
-	if code != 0 || stderr != want || len(f.got) != 2 {
+	code, stdout, stderr := f.run()
+	want := "certbot-hook: attempt 1 failed, retrying in 1s: URL/write answered 503 Service Unavailable: overloaded\n"
+	if code != 0 || stderr != want || stdout != "certbot-hook: delivered 3 lines to URL/write\n" || len(f.got) != 2 {
 		t.Fatalf("code %d requests %d stderr\n%s", code, len(f.got), stderr)
 	}
 }
@@ -232,11 +231,10 @@ func TestReport5xxRetriedThenAccepted(t *testing.T) {
 func TestReportUnreadableLineage(t *testing.T) {
 	f := newFixture(t)
 	f.env["RENEWED_LINEAGE"] = filepath.Join(f.dir, "live", "missing")
-	code, _, stderr := f.run()
+	code, stdout, stderr := f.run()
 	p := filepath.Join(f.dir, "live", "missing", "cert.pem")
-	want := "certbot-hook: lineage certificate " + p + ": open " + p + ": no such file or directory; reporting the renewal without not_before, not_after and lifetime\n" +
-		"certbot-hook: delivered 3 lines to URL/write\n"
-	if code != 1 || stderr != want {
+	want := "certbot-hook: lineage certificate " + p + ": open " + p + ": no such file or directory; reporting the renewal without not_before, not_after and lifetime\n"
+	if code != 1 || stderr != want || stdout != "certbot-hook: delivered 3 lines to URL/write\n" {
 		t.Fatalf("code %d stderr\n%s\nwant\n%s", code, stderr, want)
 	}
 	if w := linesAt(f.now.UnixNano(), ""); len(f.got) != 1 || f.got[0] != w {
@@ -294,10 +292,10 @@ func TestDryRun(t *testing.T) {
 func TestSpoolOnly(t *testing.T) {
 	f := newFixture(t)
 	f.env["CERTEXPIRY_HOOK_CONFIG"] = f.writeConfig("[tags]\nenv = \"prod\"\n")
-	code, _, stderr := f.run()
+	code, stdout, stderr := f.run()
 	want := "certbot-hook: spooled 3 lines to " + f.spool + "; no url is set, so the certexpiry Telegraf input (certbot_spool) delivers them\n"
-	if code != 0 || stderr != want {
-		t.Fatalf("code %d stderr %q", code, stderr)
+	if code != 0 || stdout != want || stderr != "" {
+		t.Fatalf("code %d stdout %q stderr %q", code, stdout, stderr)
 	}
 	if s := f.spooled(); !strings.HasPrefix(s, "certbot_renewal,domain=all,env=prod,host=web\\ 1 renewed_count=2,") {
 		t.Errorf("spool %q", s)
@@ -327,10 +325,10 @@ func TestInstallCommand(t *testing.T) {
 	f := newFixture(t)
 	hooks := filepath.Join(f.dir, "renewal-hooks", "deploy")
 	cfg := f.env["CERTEXPIRY_HOOK_CONFIG"]
-	code, _, stderr := f.run("install", "--dir", hooks, "--config", cfg)
+	code, stdout, stderr := f.run("install", "--dir", hooks, "--config", cfg)
 	path := filepath.Join(hooks, "telegraf-certexpiry")
-	if want := "certbot-hook: installed " + path + ": runs " + f.exe + " certbot-hook -config " + cfg + " after each renewal\n"; code != 0 || stderr != want {
-		t.Fatalf("code %d stderr %q", code, stderr)
+	if want := "certbot-hook: installed " + path + ": runs " + f.exe + " certbot-hook -config " + cfg + " after each renewal\n"; code != 0 || stdout != want || stderr != "" {
+		t.Fatalf("code %d stdout %q stderr %q", code, stdout, stderr)
 	}
 	b, _ := os.ReadFile(path)
 	if !strings.HasSuffix(string(b), "exec '"+f.exe+"' certbot-hook -config '"+cfg+"'\n") {

@@ -59,9 +59,9 @@ func runInstall(args []string, d deps) int {
 		return ExitFailed
 	}
 	if changed {
-		d.logf("installed %s: runs %s certbot-hook -config %s after each renewal", path, bin, cfg)
+		d.infof("installed %s: runs %s certbot-hook -config %s after each renewal", path, bin, cfg)
 	} else {
-		d.logf("%s is already installed and up to date", path)
+		d.infof("%s is already installed and up to date", path)
 	}
 	return ExitOK
 }

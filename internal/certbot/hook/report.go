@@ -107,7 +107,7 @@ func spoolAndDeliver(ctx context.Context, cfg *config.Config, lines []byte, d de
 		return ExitFailed
 	}
 	if cfg.URL == "" {
-		d.logf("spooled %d lines to %s; no url is set, so the certexpiry Telegraf input (certbot_spool) delivers them", countLines(lines), cfg.Spool)
+		d.infof("spooled %d lines to %s; no url is set, so the certexpiry Telegraf input (certbot_spool) delivers them", countLines(lines), cfg.Spool)
 		return ExitOK
 	}
 	return flush(ctx, cfg, tx, d)
@@ -122,7 +122,7 @@ func flush(ctx context.Context, cfg *config.Config, tx *spool.Tx, d deps) int {
 	}
 	res, err := deliver.Flush(ctx, tx, w, cfg.BatchSize)
 	if res.Delivered > 0 || err == nil {
-		d.logf("delivered %d lines to %s", res.Delivered, dest)
+		d.infof("delivered %d lines to %s", res.Delivered, dest)
 	}
 	if err != nil {
 		d.logf("%v", err)
