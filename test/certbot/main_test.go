@@ -114,10 +114,16 @@ func writeConfig(t *testing.T, dir, body string) string {
 
 // expected builds the points one renewal must produce, in the normalized form of normalize.
 func expected(host string, c cert, ts time.Time, domains ...string) []string {
+	return expectedTags("host="+host, c, ts, domains...)
+}
+
+// expectedTags is expected with the tags after domain given in full ("env=prod host=h",
+// sorted; every key must sort after "domain").
+func expectedTags(tags string, c cert, ts time.Time, domains ...string) []string {
 	fields := fmt.Sprintf("lifetime=%di not_after=%di not_before=%di", int64(c.notAfter.Sub(c.notBefore)/time.Second), c.notAfter.Unix(), c.notBefore.Unix())
-	out := []string{fmt.Sprintf("certbot_renewal domain=all host=%s | %s renewed_count=%d | %d", host, fields, len(domains), ts.UnixNano())}
+	out := []string{fmt.Sprintf("certbot_renewal domain=all %s | %s renewed_count=%d | %d", tags, fields, len(domains), ts.UnixNano())}
 	for _, d := range domains {
-		out = append(out, fmt.Sprintf("certbot_renewal domain=%s host=%s | %s renewed_count=1 | %d", d, host, fields, ts.UnixNano()))
+		out = append(out, fmt.Sprintf("certbot_renewal domain=%s %s | %s renewed_count=1 | %d", d, tags, fields, ts.UnixNano()))
 	}
 	sort.Strings(out)
 	return out

@@ -78,12 +78,7 @@ spool = "`+filepath.Join(dir, "spool1.lp")+`"
 		t.Fatalf("v1: exit %d, stdout %q, stderr %q", r1.code, r1.stdout, r1.stderr)
 	}
 	got := normalize(t, waitLines(t, p, out, 3))
-	want := expected("host with spaces", c, onlyTimestamp(t, got, r1), domains...)
-	for i := range want {
-		want[i] = strings.Replace(want[i], "certbot_renewal domain=", "certbot_renewal ", 1)
-		want[i] = strings.Replace(want[i], " host=", " env=prod host=", 1)
-		want[i] = strings.Replace(want[i], "certbot_renewal ", "certbot_renewal domain=", 1)
-	}
+	want := expectedTags("env=prod host=host with spaces", c, onlyTimestamp(t, got, r1), domains...)
 	if !equal(got, want) {
 		t.Fatalf("telegraf wrote\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
