@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 )
@@ -184,4 +185,28 @@ func replacePath(s, path string) string {
 		out = append(out, s[i])
 	}
 	return string(out)
+}
+
+// TestDocsListEverySetting keeps docs/certbot-hook.md's reference table in step with the code:
+// every key appears with its environment variable, and the default path is the documented one.
+func TestDocsListEverySetting(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "..", "..", "docs", "certbot-hook.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(b)
+	for _, k := range knownKeys() {
+		row := "| `" + k + "` | `" + EnvName(k) + "` |"
+		if k == "tags" {
+			row = "| `[tags]` | `" + EnvName(k) + "` |"
+		}
+		if !strings.Contains(doc, row) {
+			t.Errorf("docs/certbot-hook.md lacks the row %s", row)
+		}
+	}
+	for _, s := range []string{"Default path: **`" + DefaultPath + "`**", "`" + DefaultSpool + "`"} {
+		if !strings.Contains(doc, s) {
+			t.Errorf("docs/certbot-hook.md lacks %s", s)
+		}
+	}
 }
