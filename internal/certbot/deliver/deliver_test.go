@@ -130,8 +130,8 @@ func TestFlushCrashAfterAccept(t *testing.T) {
 	if err := tx.Append([]byte("a 1\nb 2\n")); err != nil {
 		t.Fatal(err)
 	}
-	// Make the rewrite impossible: a directory where the .tmp file must go.
-	if err := os.Mkdir(sp.Path()+".tmp", 0o700); err != nil {
+	// Make the rewrite impossible: a non-empty directory where the .tmp file must go.
+	if err := os.MkdirAll(filepath.Join(sp.Path()+".tmp", "x"), 0o700); err != nil {
 		t.Fatal(err)
 	}
 	srv := &server{}
@@ -140,7 +140,7 @@ func TestFlushCrashAfterAccept(t *testing.T) {
 		t.Fatalf("res %+v err %v", res, err)
 	}
 	tx.Close()
-	if err := os.Remove(sp.Path() + ".tmp"); err != nil {
+	if err := os.RemoveAll(sp.Path() + ".tmp"); err != nil {
 		t.Fatal(err)
 	}
 	tx, _ = sp.Lock(context.Background())

@@ -168,6 +168,11 @@ func (t *Tx) Remove(n int) error {
 		rest = append(append(rest, l...), '\n')
 	}
 	tmp := t.s.path + ".tmp"
+	// A stale .tmp (from a crash) may belong to the other user sharing the spool (root's
+	// hook vs. telegraf); unlinking needs only the directory's write bit, rewriting would not.
+	if err := os.Remove(tmp); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("spool: %w", err)
+	}
 	if err := writeSync(tmp, rest); err != nil {
 		return err
 	}

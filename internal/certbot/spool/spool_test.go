@@ -144,3 +144,24 @@ func TestReject(t *testing.T) {
 		t.Fatalf("rejected file %s: %q", tx.RejectedPath(), b)
 	}
 }
+
+// TestRemoveReplacesForeignTmp: a stale read-only .tmp (as left by the other user sharing the
+// spool) does not block removal. (Run as root the mode alone would not stop a rewrite; as any
+// other user this also proves the .tmp is unlinked rather than reopened.)
+func TestRemoveReplacesForeignTmp(t *testing.T) {
+	s := New(filepath.Join(t.TempDir(), "spool.lp"))
+	tx, _ := s.Lock(context.Background())
+	defer tx.Close()
+	if err := tx.Append([]byte("a 1\nb 2\n")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(s.Path()+".tmp", []byte("stale"), 0o400); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Remove(1); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := lines(t, tx), []string{"b 2"}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("got %q want %q", got, want)
+	}
+}
