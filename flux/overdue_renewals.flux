@@ -30,10 +30,14 @@
 // Days are UTC calendar days. aggregateWindow(every: 1d, timeSrc: "_start") gives one row per
 // UTC day, stamped at the day's start; stateDuration counts whole days since the first day
 // without a renewal, so days_since_renewal = stateDuration + 1 is the number of UTC midnights
-// since the last renewal: 0 on the day of the renewal, 1 the day after, … (a test pins this:
-// see test/alerting). The seed used the default timeSrc (window stop), where the current,
-// partial day is stamped "now" rather than midnight: its count then reads 0 on both the first
-// and the second day after a renewal and lags the calendar by two days after that.
+// since the last renewal: 0 on the day of the renewal, 1 the day after, … A midnight counts
+// from the first instant after it (range() excludes its stop). So a 45-day certificate
+// renewed on 1 March at any hour is overdue from 2 April 00:00:00.000000001 UTC; the test
+// TestFluxOnInfluxDB18 (test/alerting) pins that day for 45-, 64- and 90-day certificates and
+// the fallback, on InfluxDB 1.8.3. The seed used the default timeSrc (window stop), where
+// the current, partial day is stamped "now" rather than midnight: its count then reads 0 on
+// both the first and the second day after a renewal and lags the calendar by two days after
+// that.
 //
 // A (domain, host) appears only while its last renewal lies inside the lookback: keep lookback
 // longer than your longest certificate lifetime plus the time an alert should stay visible,

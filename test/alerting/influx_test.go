@@ -52,8 +52,12 @@ func influxQL(t testing.TB, influxURL, q string) {
 }
 
 // fluxRow is one row of a Flux result: column name → value as annotated CSV prints it
-// (null is ""), plus the "table" index.
+// (null is ""), plus "table" (the table index) and groupKey (the names of the table's
+// group-key columns, comma-separated: what Kapacitor turns into tags).
 type fluxRow map[string]string
+
+// groupKey is the fluxRow entry listing the group-key columns.
+const groupKey = "#group"
 
 // fluxQuery runs a Flux query on InfluxDB 1.8's /api/v2/query and returns every row of every
 // table, in the order the server sent them.
@@ -102,8 +106,12 @@ func parseAnnotatedCSV(body []byte) ([]fluxRow, error) {
 		if err != nil {
 			return nil, fmt.Errorf("flux CSV: %v\n%s", err, block)
 		}
-		var header []string
+		var header, group []string
 		for _, rec := range recs {
+			if len(rec) > 0 && rec[0] == "#group" {
+				group = rec
+				continue
+			}
 			if len(rec) > 0 && strings.HasPrefix(rec[0], "#") {
 				continue
 			}
@@ -118,6 +126,7 @@ func parseAnnotatedCSV(body []byte) ([]fluxRow, error) {
 				return nil, fmt.Errorf("flux error: %s", rec[0])
 			}
 			row := fluxRow{}
+			var keys []string
 			for i, name := range header {
 				if name == "" || name == "result" {
 					continue
@@ -125,7 +134,11 @@ func parseAnnotatedCSV(body []byte) ([]fluxRow, error) {
 				if i < len(rec) {
 					row[name] = rec[i]
 				}
+				if i < len(group) && group[i] == "true" {
+					keys = append(keys, name)
+				}
 			}
+			row[groupKey] = strings.Join(keys, ",")
 			rows = append(rows, row)
 		}
 	}
