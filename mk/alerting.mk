@@ -1,0 +1,31 @@
+# Alerting and dashboards (issue 5): kapacitor/, flux/, test/alerting, test/tickcheck,
+# test/fluxcheck.
+#
+#   make dashboards     regenerate flux/dashboards/* and the queryFlux bodies of
+#                       kapacitor/*.tick from flux/**/*.flux (one source of truth per query)
+#   make test-alerting  TICKscripts through Kapacitor 1.7's own parser and pipeline builder
+#                       (test/tickcheck, a module of its own), every Flux query through the
+#                       Flux language server (test/fluxcheck, npm), and generated files
+#                       compared with the committed ones. The real-engine tests (kapacitord
+#                       1.5.9, InfluxDB 1.6.7 / 1.8.3) are Go tests in test/alerting and run
+#                       with the other Go tests.
+
+.PHONY: dashboards test-alerting test-tickcheck test-fluxcheck test-dashboards
+
+dashboards:
+	$(GO) run ./flux/gen
+
+test-tickcheck:
+	cd test/tickcheck && CGO_ENABLED=0 $(GO) test -count=1 ./...
+
+test-fluxcheck:
+	cd test/fluxcheck && npm ci --no-audit --no-fund --loglevel=error
+	cd test/fluxcheck && node check.js --self-test
+	cd test/fluxcheck && node check.js ../../flux ../../kapacitor
+
+test-dashboards:
+	$(GO) run ./flux/gen -check
+
+test-alerting: test-tickcheck test-fluxcheck test-dashboards
+
+TEST_EXTRA += test-alerting
