@@ -251,3 +251,53 @@ func filterOut(got, known []string) []string {
 	}
 	return out
 }
+
+// TestConcurrentHooks: several hooks at once on one spool (cron and a manual renew, say). The
+// spool lock serialises them: every renewal arrives exactly once and the spool ends empty.
+func TestConcurrentHooks(t *testing.T) {
+	testenv.RequireIntegration(t)
+	db := testenv.StartInfluxDB16(t, testenv.InfluxDBOptions{})
+	influxQuery(t, db.URL, "", "", "", "CREATE DATABASE telegraf")
+	dir := t.TempDir()
+	nb := time.Now().Add(-time.Hour).Truncate(time.Second).UTC()
+	sp := filepath.Join(dir, "spool.lp")
+	cfg := writeConfig(t, dir, `url = "`+db.URL+`"
+database = "telegraf"
+host = "web-4"
+spool = "`+sp+`"
+`)
+	const n = 6
+	results := make(chan result, n)
+	var certs []cert
+	for i := range n {
+		c := writeLineage(t, dir, nb, nb.Add(time.Duration(40+i)*24*time.Hour), "site"+strconv.Itoa(i)+".example")
+		certs = append(certs, c)
+		env := map[string]string{"RENEWED_DOMAINS": "site" + strconv.Itoa(i) + ".example", "RENEWED_LINEAGE": c.lineage, "CERTEXPIRY_HOOK_CONFIG": cfg}
+		go func() { results <- runHook(t, env) }()
+	}
+	for range n {
+		if r := <-results; r.code != 0 || r.stderr != "" {
+			t.Errorf("a hook failed: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+		}
+	}
+	got := influxPoints(t, db.URL, "telegraf", "", "")
+	if len(got) != 2*n {
+		t.Fatalf("want %d points (each renewal once), got %d:\n%s", 2*n, len(got), strings.Join(got, "\n"))
+	}
+	for i, c := range certs {
+		d := "site" + strconv.Itoa(i) + ".example"
+		lifetime := "lifetime=" + strconv.FormatInt(int64(c.notAfter.Sub(c.notBefore)/time.Second), 10) + "i"
+		found := 0
+		for _, p := range got {
+			if strings.HasPrefix(p, "certbot_renewal domain="+d+" host=web-4 | "+lifetime) {
+				found++
+			}
+		}
+		if found != 1 {
+			t.Errorf("%s: %d points with %s, want 1", d, found, lifetime)
+		}
+	}
+	if b, _ := os.ReadFile(sp); len(b) != 0 {
+		t.Errorf("spool not emptied: %q", b)
+	}
+}
