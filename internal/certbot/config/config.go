@@ -93,6 +93,8 @@ type Config struct {
 
 	// retriesSet tells an explicit retries = 0 from an absent setting.
 	retriesSet bool
+	// fromEnv records the keys an environment variable set, so errors point there.
+	fromEnv map[string]bool
 }
 
 // Duration is a time.Duration written as a Go duration string ("10s", "1m30s").

@@ -55,6 +55,7 @@ timeout = "3s"
 		Timeout: Duration(3 * time.Second), Retries: 0, RetryBackoff: Duration(time.Second), BatchSize: 1000,
 		Tags: map[string]string{"env": "prod", "dc": "us2", "team": "web"},
 		Path: path, retriesSet: true,
+		fromEnv: map[string]bool{"host": true, "database": true, "tags": true, "spool": true},
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("got  %+v\nwant %+v", c, want)
@@ -85,6 +86,7 @@ func TestLoadDefaultsEnvOnly(t *testing.T) {
 		Measurement: "certbot_renewal", Spool: DefaultSpool,
 		Timeout: Duration(10 * time.Second), Retries: 5, RetryBackoff: Duration(time.Second), BatchSize: 1000,
 		retriesSet: true,
+		fromEnv:    map[string]bool{"url": true, "api": true, "org": true, "bucket": true, "token_file": true, "retries": true},
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("got  %+v\nwant %+v", c, want)
@@ -165,7 +167,7 @@ func TestLoadEnvErrors(t *testing.T) {
 		{"CERTEXPIRY_HOOK_TIMEOUT", "10", `environment: CERTEXPIRY_HOOK_TIMEOUT: "10": time: missing unit in duration "10"`},
 		{"CERTEXPIRY_HOOK_RETRIES", "many", `environment: CERTEXPIRY_HOOK_RETRIES: "many": strconv.Atoi: parsing "many": invalid syntax`},
 		{"CERTEXPIRY_HOOK_TAGS", "env", `environment: CERTEXPIRY_HOOK_TAGS: "env": want key=value[,key=value...], got item "env"`},
-		{"CERTEXPIRY_HOOK_URL", "ftp://127.0.0.1", `certbot-hook settings: url: "ftp://127.0.0.1": want an http:// or https:// base URL such as http://127.0.0.1:8086`},
+		{"CERTEXPIRY_HOOK_URL", "ftp://127.0.0.1", `environment: CERTEXPIRY_HOOK_URL: "ftp://127.0.0.1": want an http:// or https:// base URL such as http://127.0.0.1:8086`},
 	} {
 		_, err := Load("", env(map[string]string{tc.k: tc.v}))
 		if err == nil || err.Error() != tc.want {

@@ -88,6 +88,10 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 		if err := e.set(c, v); err != nil {
 			return &Error{Source: "environment", Key: name, Err: fmt.Errorf("%q: %w", v, err)}
 		}
+		if c.fromEnv == nil {
+			c.fromEnv = map[string]bool{}
+		}
+		c.fromEnv[e.key] = true
 	}
 	return nil
 }

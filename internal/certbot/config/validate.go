@@ -122,9 +122,12 @@ func (c *Config) validate() error {
 	return nil
 }
 
-// errf builds an Error for key; the source is the file when one was read. Environment
-// overrides are reported with the file too: the key names both places (CERTEXPIRY_HOOK_KEY).
+// errf builds an Error for key, naming where the value came from: the environment variable
+// when one set it, else the file.
 func (c *Config) errf(key, format string, args ...any) error {
+	if c.fromEnv[key] {
+		return &Error{Source: "environment", Key: EnvName(key), Err: fmt.Errorf(format, args...)}
+	}
 	src := c.Path
 	if src == "" {
 		src = "certbot-hook settings"

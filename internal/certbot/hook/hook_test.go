@@ -253,7 +253,7 @@ func TestReportBadInput(t *testing.T) {
 		{"no domains", map[string]string{"RENEWED_DOMAINS": " "}, nil, 2,
 			"certbot-hook: RENEWED_DOMAINS is empty or unset: certbot sets it when it runs a deploy hook (to deliver the spool, run `telegraf-certexpiry certbot-hook flush`)\n"},
 		{"bad url", map[string]string{"CERTEXPIRY_HOOK_URL": "localhost:8086"}, nil, 2,
-			"certbot-hook: CONFIG: url: \"localhost:8086\": want an http:// or https:// base URL such as http://127.0.0.1:8086\n"},
+			"certbot-hook: environment: CERTEXPIRY_HOOK_URL: \"localhost:8086\": want an http:// or https:// base URL such as http://127.0.0.1:8086\n"},
 		{"bad argument", nil, []string{"renew"}, 2, "certbot-hook: unexpected argument \"renew\" (subcommands: flush, install)\n"},
 		{"host unencodable", map[string]string{"CERTEXPIRY_HOOK_HOST": "bad\x01host"}, nil, 1,
 			"certbot-hook: renewal cannot be written as line protocol: invalid tag value host=\"bad\\x01host\"\n"},
