@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"regexp"
 	"slices"
 	"strings"
@@ -68,7 +69,7 @@ type informer struct {
 	log  Logger
 
 	mu      sync.Mutex
-	lastErr string // "" while the stream is healthy
+	errs []string // distinct errors since the last successful call, oldest first; at most maxErrs
 }
 
 // Options are the injectable parts of a Watcher.
@@ -160,28 +161,30 @@ func (w *Watcher) newInformer(what string, lw *cache.ListWatch, client kubernete
 	return in
 }
 
-// observe wraps the list and watch calls so that the first success after an error is logged
-// as a recovery: the reflector reports failures but never successes.
+// observe wraps the list and watch calls: the reflector reports neither successes (needed to
+// log a recovery) nor a refused connection when it re-opens a watch (it retries silently, so
+// an API server outage would go unreported).
 func (in *informer) observe(lw *cache.ListWatch) *cache.ListWatch {
 	list, watchFn := lw.ListWithContextFunc, lw.WatchFuncWithContext
 	lw.ListWithContextFunc = func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
 		obj, err := list(ctx, o)
-		if err == nil {
-			in.recovered()
-		}
+		in.outcome(ctx, err)
 		return obj, err
 	}
 	lw.WatchFuncWithContext = func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
 		wi, err := watchFn(ctx, o)
-		if err == nil {
-			in.recovered()
-		}
+		in.outcome(ctx, err)
 		return wi, err
 	}
 	return lw
 }
 
-// failed logs an API error once per change of its text; the reflector retries with back-off.
+// maxErrs bounds the distinct errors remembered between two successful calls.
+const maxErrs = 4
+
+// failed logs an API error the first time its text appears since the last successful call:
+// the reflector retries with back-off and alternates between a streaming WATCH and a LIST, so
+// one fault can show two texts (e.g. "cannot watch" and "cannot list"); each is logged once.
 func (in *informer) failed(err error) {
 	if errors.Is(err, io.EOF) || apierrors.IsResourceExpired(err) || apierrors.IsGone(err) {
 		return // a watch that ended normally or must restart from a fresh list: not a fault
@@ -189,33 +192,57 @@ func (in *informer) failed(err error) {
 	// The reflector prefixes list errors with what it lists; our message says it already.
 	msg := strings.TrimPrefix(explain(err), "failed to list "+in.what+": ")
 	in.mu.Lock()
-	changed := msg != in.lastErr
-	in.lastErr = msg
+	changed := !slices.Contains(in.errs, msg)
+	if changed {
+		in.errs = append(in.errs, msg)
+		if len(in.errs) > maxErrs {
+			in.errs = in.errs[len(in.errs)-maxErrs:]
+		}
+	}
 	in.mu.Unlock()
 	if changed {
 		in.log.Errorf("kubernetes: watching %s: %s (retrying with back-off; targets come from the last known state)", in.what, msg)
 	}
 }
 
+func (in *informer) outcome(ctx context.Context, err error) {
+	switch {
+	case err == nil:
+		in.recovered()
+	case ctx.Err() == nil:
+		in.failed(err)
+	}
+}
+
 func (in *informer) recovered() {
 	in.mu.Lock()
-	was := in.lastErr
-	in.lastErr = ""
+	was := len(in.errs)
+	in.errs = nil
 	in.mu.Unlock()
-	if was != "" {
+	if was > 0 {
 		in.log.Infof("kubernetes: watching %s: API reachable again", in.what)
 	}
 }
 
+// err returns the distinct errors since the last successful call, sorted (so that the order
+// in which the reflector alternated does not show), joined by "; "; "" when healthy.
 func (in *informer) err() string {
 	in.mu.Lock()
 	defer in.mu.Unlock()
-	return in.lastErr
+	errs := slices.Clone(in.errs)
+	slices.Sort(errs)
+	return strings.Join(errs, "; ")
 }
 
 // explain adds what to do about the API errors a user can fix.
 func explain(err error) string {
 	msg := err.Error()
+	// A transport error quotes the request URL, whose query (resourceVersion, a random
+	// timeoutSeconds) changes at every retry: it would defeat "once per change".
+	var uerr *url.Error
+	if errors.As(err, &uerr) {
+		msg = uerr.Err.Error()
+	}
 	switch {
 	case apierrors.IsForbidden(err):
 		return msg + ": grant list and watch on this resource to the plugin's identity (deploy/kubernetes/rbac.yaml)"
@@ -269,8 +296,8 @@ type Snapshot struct {
 	// Synced is false while any informer has not completed its first LIST; the targets then
 	// cover only the synced ones.
 	Synced bool
-	// Error is the current API error of any informer ("" when all are healthy), prefixed by
-	// what was being watched; several are joined by "; ".
+	// Error lists the API errors since each informer's last successful call ("" when all
+	// are healthy), each group prefixed by what was being watched, joined by "; ".
 	Error string
 	// Requests is the number of HTTP requests made to the API since the client was built;
 	// -1 when the client does not count them.

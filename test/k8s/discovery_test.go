@@ -1,0 +1,319 @@
+package k8s
+
+import (
+	"context"
+	"reflect"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/influxdata/telegraf/config"
+
+	"github.com/telegraf-certexpiry/telegraf-certexpiry/internal/discovery"
+	"github.com/telegraf-certexpiry/telegraf-certexpiry/internal/testcerts"
+	"github.com/telegraf-certexpiry/telegraf-certexpiry/internal/testenv"
+	"github.com/telegraf-certexpiry/telegraf-certexpiry/plugin"
+)
+
+const nobodyToken = "certexpiry-nobody-token"
+
+// cluster is one real API server with the shipped manifests applied, test pods, and TLS
+// servers on the pods' loopback IPs.
+type cluster struct {
+	api     *testenv.KubeAPI
+	admin   kubernetes.Interface
+	saToken string // token of the shipped ServiceAccount: only the shipped RBAC applies
+	port    int    // every pod serves on this port
+	caFile  string
+	good    *testcerts.Leaf
+	expired *testcerts.Leaf
+}
+
+func startCluster(t *testing.T) *cluster {
+	api := testenv.StartKubeAPI(t, testenv.KubeToken{Token: nobodyToken, User: "nobody"})
+	c := &cluster{api: api, admin: api.AdminClient()}
+	applyManifests(t, api, shippedManifests(t)...)
+	c.saToken = serviceAccountToken(t, c.admin)
+
+	now := time.Now()
+	root, err := testcerts.NewCA("Test Root", now.Add(-24*time.Hour), now.Add(365*24*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.caFile = t.TempDir() + "/ca.pem"
+	if err := writeFile(c.caFile, root.CertPEM()); err != nil {
+		t.Fatal(err)
+	}
+	opts := testcerts.Options{DNSNames: []string{"shop.test", "www.shop.test"}, NotBefore: now.Add(-time.Hour), NotAfter: now.Add(60 * 24 * time.Hour)}
+	if c.good, err = root.Issue(opts); err != nil {
+		t.Fatal(err)
+	}
+	opts.NotBefore, opts.NotAfter = now.Add(-90*24*time.Hour), now.Add(-24*time.Hour)
+	if c.expired, err = root.Issue(opts); err != nil {
+		t.Fatal(err)
+	}
+	first, err := testcerts.ServeLeaf("127.0.0.11:0", c.good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { first.Close() })
+	c.port = first.Port()
+	return c
+}
+
+// plugin returns an initialised and started plugin for the shop pods.
+func (c *cluster) plugin(t *testing.T, kcfg discovery.Config, log *logger) *plugin.CertExpiry {
+	t.Helper()
+	p := plugin.New()
+	p.Log = log
+	p.Domains = []string{"shop.test", "www.shop.test"}
+	p.Ports = []int{c.port}
+	p.CAFile = c.caFile
+	p.Timeout = config.Duration(5 * time.Second)
+	p.Kubernetes = &kcfg
+	if err := p.Init(); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Start(&acc{}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Stop)
+	return p
+}
+
+func gather(t *testing.T, p *plugin.CertExpiry) *acc {
+	t.Helper()
+	a := &acc{}
+	if err := p.Gather(a); err != nil {
+		t.Fatal(err)
+	}
+	if len(a.errors) > 0 {
+		t.Fatalf("gather errors: %v", a.errors)
+	}
+	return a
+}
+
+// discoveryRow returns the single cert_expiry_discovery row of a gather.
+func discoveryRow(t *testing.T, a *acc) row {
+	t.Helper()
+	rows := a.measurement(plugin.DiscoveryMeasurement)
+	if len(rows) != 1 {
+		t.Fatalf("%d discovery rows: %v", len(rows), rows)
+	}
+	return rows[0]
+}
+
+// wantRows is the cert_expiry rows expected for pods (name@ip on node → status), two domains each.
+func (c *cluster) wantRows(pods ...string) []string {
+	var out []string
+	for _, p := range pods {
+		// "web-0@127.0.0.11/node-a=valid"
+		name, rest, _ := strings.Cut(p, "@")
+		ip, rest, _ := strings.Cut(rest, "/")
+		node, status, _ := strings.Cut(rest, "=")
+		code := map[string]string{"valid": "0", "expired": "1"}[status]
+		for _, d := range []string{"shop.test", "www.shop.test"} {
+			out = append(out, "address="+ip+",domain="+d+",namespace=shop,node="+node+",pod="+name+",port="+strconv.Itoa(c.port)+",source=kubernetes,status="+status+" status_code="+code)
+		}
+	}
+	return out
+}
+
+func fieldsWithout(f map[string]any, keys ...string) map[string]any {
+	out := make(map[string]any, len(f))
+	for k, v := range f {
+		out[k] = v
+	}
+	for _, k := range keys {
+		delete(out, k)
+	}
+	return out
+}
+
+func counts(pods, targets, probes int64, synced bool, skipped map[string]int64) map[string]any {
+	f := map[string]any{
+		"pods": pods, "targets": targets, "probes": probes, "domains": int64(2), "synced": synced,
+		"skipped_terminating": int64(0), "skipped_finished": int64(0), "skipped_no_ip": int64(0),
+		"skipped_not_ready": int64(0), "skipped_no_port": int64(0), "skipped_duplicate_address": int64(0),
+	}
+	for k, v := range skipped {
+		f["skipped_"+k] = v
+	}
+	return f
+}
+
+// TestKubernetesDiscoveryOnRealAPIServer runs the plugin against a real kube-apiserver + etcd,
+// authenticated as the shipped ServiceAccount (only the shipped RBAC manifest grants it
+// anything), with real TLS servers on the pods' IPs. One replica serves an expired certificate.
+func TestKubernetesDiscoveryOnRealAPIServer(t *testing.T) {
+	c := startCluster(t)
+	ctx := context.Background()
+	createNamespace(t, c.admin, "shop")
+	createNamespace(t, c.admin, "other")
+	shop := map[string]string{"app": "shop"}
+	serve(t, "127.0.0.12", c.port, c.good)
+	serve(t, "127.0.0.13", c.port, c.expired)
+	serve(t, "127.0.0.14", c.port, c.good)
+	serve(t, "127.0.0.16", c.port, c.good)
+	serve(t, "127.0.0.17", c.port, c.good)
+	serve(t, "127.0.0.18", c.port, c.good)
+	for _, p := range []podSpec{
+		{ns: "shop", name: "web-0", node: "node-a", labels: shop, ip: "127.0.0.11", ready: true},
+		{ns: "shop", name: "web-1", node: "node-b", labels: shop, ip: "127.0.0.12", ready: true},
+		{ns: "shop", name: "web-2", node: "node-b", labels: shop, ip: "127.0.0.13", ready: true}, // the bad replica
+		{ns: "shop", name: "web-3", node: "node-a", labels: shop, ip: "127.0.0.14", ready: false},
+		{ns: "shop", name: "web-4", node: "node-a", labels: shop, ready: false},
+		{ns: "shop", name: "db-0", node: "node-a", labels: map[string]string{"app": "db"}, ip: "127.0.0.15", ready: true},
+		{ns: "other", name: "web-9", node: "node-a", labels: shop, ip: "127.0.0.16", ready: true},
+	} {
+		createPod(t, c.admin, p)
+	}
+
+	t.Run("forbidden without the RBAC binding", func(t *testing.T) {
+		log := &logger{}
+		p := c.plugin(t, discovery.Config{
+			KubeConfig:  c.api.Kubeconfig(nobodyToken, "nobody"),
+			Namespaces:  []string{"shop"},
+			SyncTimeout: discovery.Duration(3 * time.Second),
+		}, log)
+		// The reflector first tries to stream the list with a WATCH, then falls back to a
+		// LIST: both are refused, each text is reported once.
+		forbidden := func(verb string) string {
+			return `pods is forbidden: User "nobody" cannot ` + verb + ` resource "pods" in API group "" in the namespace "shop": grant list and watch on this resource to the plugin's identity (deploy/kubernetes/rbac.yaml)`
+		}
+		wantErr := "pods in namespace shop: " + forbidden("list") + "; " + forbidden("watch")
+		for range 3 {
+			a := gather(t, p)
+			if rows := a.certRows(); rows != nil {
+				t.Fatalf("rows without access: %v", rows)
+			}
+			d := discoveryRow(t, a)
+			want := counts(0, 0, 0, false, nil)
+			want["error"] = wantErr
+			if got := fieldsWithout(d.Fields, "api_requests"); !reflect.DeepEqual(got, want) {
+				t.Fatalf("discovery fields\n got %v\nwant %v", got, want)
+			}
+		}
+		wantLog := []string{
+			"E! kubernetes: watching pods in namespace shop: " + forbidden("list") + " (retrying with back-off; targets come from the last known state)",
+			"E! kubernetes: watching pods in namespace shop: " + forbidden("watch") + " (retrying with back-off; targets come from the last known state)",
+		}
+		got := log.matching("E!")
+		sort.Strings(got)
+		if !reflect.DeepEqual(got, wantLog) {
+			t.Fatalf("error log (each text once, not per retry or gather):\n got %q\nwant %q", got, wantLog)
+		}
+		if got := log.matching("W!"); len(got) != 1 || !strings.HasPrefix(got[0], "W! kubernetes: pod list not complete after waiting up to 3s: no pod targets until it is (pods in namespace shop: pods is forbidden") {
+			t.Fatalf("warnings %q", got)
+		}
+	})
+
+	t.Run("node scope via $KUBECONFIG and context", func(t *testing.T) {
+		t.Setenv("KUBECONFIG", c.api.Kubeconfig(c.saToken, "sa"))
+		t.Setenv("NODE_NAME", "node-b")
+		p := c.plugin(t, discovery.Config{KubeContext: "sa", Scope: "node", LabelSelector: "app=shop"}, &logger{})
+		a := gather(t, p)
+		if got, want := a.certRows(), c.wantRows("web-1@127.0.0.12/node-b=valid", "web-2@127.0.0.13/node-b=expired"); !reflect.DeepEqual(got, want) {
+			t.Fatalf("rows\n got %q\nwant %q", got, want)
+		}
+		d := discoveryRow(t, a)
+		if !reflect.DeepEqual(d.Tags, map[string]string{"source": "kubernetes", "scope": "node", "node": "node-b"}) {
+			t.Fatalf("tags %v", d.Tags)
+		}
+	})
+
+	log := &logger{}
+	p := c.plugin(t, discovery.Config{
+		KubeConfig:    c.api.Kubeconfig(c.saToken, "sa"),
+		Namespaces:    []string{"shop"},
+		LabelSelector: "app=shop",
+	}, log)
+
+	t.Run("first gather finds the bad replica", func(t *testing.T) {
+		a := gather(t, p)
+		want := c.wantRows("web-0@127.0.0.11/node-a=valid", "web-1@127.0.0.12/node-b=valid", "web-2@127.0.0.13/node-b=expired")
+		if got := a.certRows(); !reflect.DeepEqual(got, want) {
+			t.Fatalf("rows\n got %q\nwant %q", got, want)
+		}
+		d := discoveryRow(t, a)
+		wantFields := counts(5, 3, 6, true, map[string]int64{"not_ready": 1, "no_ip": 1})
+		if got := fieldsWithout(d.Fields, "api_requests"); !reflect.DeepEqual(got, wantFields) {
+			t.Fatalf("discovery fields\n got %v\nwant %v", got, wantFields)
+		}
+	})
+
+	t.Run("API requests: one list and one watch, then none per gather", func(t *testing.T) {
+		before := discoveryRow(t, gather(t, p)).Fields["api_requests"].(int64)
+		for range 5 {
+			gather(t, p)
+		}
+		after := discoveryRow(t, gather(t, p)).Fields["api_requests"].(int64)
+		if after != before || before > 2 {
+			t.Fatalf("api_requests %d before and %d after 6 gathers; want at most 2 (LIST + WATCH) and no growth", before, after)
+		}
+	})
+
+	t.Run("next gathers follow readiness, deletion and new pods", func(t *testing.T) {
+		changeStatus(t, c.admin, "shop", "web-3", "127.0.0.14", true)
+		changeStatus(t, c.admin, "shop", "web-1", "127.0.0.12", false)
+		// Without a kubelet a deleted pod stays terminating (its grace period never ends):
+		// skipped as terminating. Deleted with no grace period, it is gone at once.
+		if err := c.admin.CoreV1().Pods("shop").Delete(ctx, "web-0", metav1.DeleteOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.admin.CoreV1().Pods("shop").Delete(ctx, "web-4", metav1.DeleteOptions{GracePeriodSeconds: ptr(int64(0))}); err != nil {
+			t.Fatal(err)
+		}
+		createPod(t, c.admin, podSpec{ns: "shop", name: "web-5", node: "node-b", labels: shop, ip: "127.0.0.17", ready: true})
+		want := c.wantRows("web-2@127.0.0.13/node-b=expired", "web-3@127.0.0.14/node-a=valid", "web-5@127.0.0.17/node-b=valid")
+		var a *acc
+		eventually(t, "a gather shows web-2, web-3 and web-5", func() bool {
+			a = gather(t, p)
+			return reflect.DeepEqual(a.certRows(), want)
+		})
+		wantFields := counts(5, 3, 6, true, map[string]int64{"not_ready": 1, "terminating": 1})
+		if got := fieldsWithout(discoveryRow(t, a).Fields, "api_requests"); !reflect.DeepEqual(got, wantFields) {
+			t.Fatalf("discovery fields\n got %v\nwant %v", got, wantFields)
+		}
+	})
+
+	t.Run("API server restart: gathers report from the cache, then the watch resumes", func(t *testing.T) {
+		want := c.wantRows("web-2@127.0.0.13/node-b=expired", "web-3@127.0.0.14/node-a=valid", "web-5@127.0.0.17/node-b=valid")
+		c.api.StopAPI()
+		var d row
+		eventually(t, "the outage shows in cert_expiry_discovery", func() bool {
+			a := gather(t, p)
+			if got := a.certRows(); !reflect.DeepEqual(got, want) {
+				t.Fatalf("rows during the outage\n got %q\nwant %q", got, want)
+			}
+			d = discoveryRow(t, a)
+			return d.Fields["error"] != nil
+		})
+		if e := d.Fields["error"].(string); !strings.HasPrefix(e, "pods in namespace shop: ") || !strings.Contains(e, "connection refused") || d.Fields["synced"] != true {
+			t.Fatalf("discovery row during the outage: %v", d.Fields)
+		}
+
+		c.api.StartAPI()
+		createPod(t, c.admin, podSpec{ns: "shop", name: "web-6", node: "node-a", labels: shop, ip: "127.0.0.18", ready: true})
+		want = c.wantRows("web-2@127.0.0.13/node-b=expired", "web-3@127.0.0.14/node-a=valid", "web-5@127.0.0.17/node-b=valid", "web-6@127.0.0.18/node-a=valid")
+		var a *acc
+		eventually(t, "web-6 appears after the restart", func() bool {
+			a = gather(t, p)
+			return reflect.DeepEqual(a.certRows(), want)
+		})
+		eventually(t, "the error clears", func() bool { return discoveryRow(t, gather(t, p)).Fields["error"] == nil })
+		t.Logf("plugin log:\n%s", strings.Join(log.all(), "\n"))
+		errs := log.matching("E!")
+		if len(errs) == 0 || len(errs) > 3 {
+			t.Fatalf("errors logged during the outage (want each distinct error once): %q", errs)
+		}
+		if got := log.matching("I! kubernetes: watching pods in namespace shop: API reachable again"); len(got) != 1 {
+			t.Fatalf("recovery logged %d times; log:\n%s", len(got), strings.Join(log.all(), "\n"))
+		}
+	})
+}
