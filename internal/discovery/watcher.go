@@ -68,7 +68,7 @@ type informer struct {
 	inf  cache.SharedIndexInformer
 	log  Logger
 
-	mu      sync.Mutex
+	mu   sync.Mutex
 	errs []string // distinct errors since the last successful call, oldest first; at most maxErrs
 }
 
