@@ -249,9 +249,9 @@ func TestKapacitorInfluxQLExpiry(t *testing.T) {
 				validRow(podAPI0, 44, later),
 				validRow(podWeb0, 6.5, later),
 			})
-			events := waitForEvents(t, logPath, 6)
+			waitForEvents(t, logPath, 6)
 			settle(t, k, "cert_expiry", 3*6)
-			events = readAlertLog(t, logPath)
+			events := readAlertLog(t, logPath)
 			if len(events) != 6 {
 				t.Fatalf("want exactly 6 events, got %d: %q", len(events), shorts(events))
 			}
