@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
@@ -279,6 +280,53 @@ func TestKubernetesDiscoveryOnRealAPIServer(t *testing.T) {
 		wantFields := counts(5, 3, 6, true, map[string]int64{"not_ready": 1, "terminating": 1})
 		if got := fieldsWithout(discoveryRow(t, a).Fields, "api_requests"); !reflect.DeepEqual(got, wantFields) {
 			t.Fatalf("discovery fields\n got %v\nwant %v", got, wantFields)
+		}
+	})
+
+	t.Run("ingress TLS hosts join the domains (shipped ingress RBAC)", func(t *testing.T) {
+		ing := func(name string, hosts ...string) *networkingv1.Ingress {
+			return &networkingv1.Ingress{
+				ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: name},
+				Spec: networkingv1.IngressSpec{
+					TLS:            []networkingv1.IngressTLS{{Hosts: hosts, SecretName: "shop-tls"}},
+					DefaultBackend: &networkingv1.IngressBackend{Service: &networkingv1.IngressServiceBackend{Name: "shop", Port: networkingv1.ServiceBackendPort{Number: 443}}},
+				},
+			}
+		}
+		if _, err := c.admin.NetworkingV1().Ingresses("shop").Create(ctx, ing("shop", "www.shop.test", "*.shop.test", "old.shop.test"), metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		ip := c.plugin(t, discovery.Config{
+			KubeConfig:     c.api.Kubeconfig(c.saToken, "sa"),
+			Namespaces:     []string{"shop"},
+			LabelSelector:  "app=shop",
+			IngressDomains: true,
+			IgnoreDomains:  []string{`old\..*`},
+		}, &logger{})
+		// c.plugin configures shop.test and www.shop.test; the Ingress adds www.shop.test
+		// (already there), a wildcard (no SNI name) and an ignored host: nothing new.
+		a := gather(t, ip)
+		want := c.wantRows("web-2@127.0.0.13/node-b=expired", "web-3@127.0.0.14/node-a=valid", "web-5@127.0.0.17/node-b=valid")
+		if got := a.certRows(); !reflect.DeepEqual(got, want) {
+			t.Fatalf("rows\n got %q\nwant %q", got, want)
+		}
+		if _, err := c.admin.NetworkingV1().Ingresses("shop").Create(ctx, ing("api", "api.shop.test"), metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		// The new host is probed on every pod; the pods' certificate does not cover it.
+		p := strconv.Itoa(c.port)
+		for _, pod := range []string{"web-2@127.0.0.13/node-b", "web-3@127.0.0.14/node-a", "web-5@127.0.0.17/node-b"} {
+			name, rest, _ := strings.Cut(pod, "@")
+			addr, node, _ := strings.Cut(rest, "/")
+			want = append(want, "address="+addr+",domain=api.shop.test,namespace=shop,node="+node+",pod="+name+",port="+p+",source=kubernetes,status=not_found status_code=3")
+		}
+		sort.Strings(want)
+		eventually(t, "api.shop.test is probed on every pod", func() bool {
+			a = gather(t, ip)
+			return reflect.DeepEqual(a.certRows(), want)
+		})
+		if d := discoveryRow(t, a); d.Fields["domains"] != int64(3) || d.Fields["probes"] != int64(9) {
+			t.Fatalf("discovery fields %v", d.Fields)
 		}
 	})
 
