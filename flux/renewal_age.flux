@@ -27,7 +27,9 @@ from(bucket: bucket)
   |> filter(fn: (r) => r._field == "renewed_count" or r._field == "lifetime")
   |> group(columns: ["domain", "host", "_field"])
   |> last()
-  |> group(columns: ["domain", "host"])
+  // pivot merges the renewed_count and lifetime tables of a (domain, host) into one; they
+  // cannot be regrouped first, as renewed_count is a float (the seed's type) and lifetime an
+  // integer, and one column cannot hold both.
   |> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")
   // The two last() rows come from different renewals only when the newest renewal carried
   // no lifetime; the newest row is the last renewal, so its lifetime then reads 0.

@@ -6,9 +6,9 @@
 // Runs on InfluxDB 1.8 (Flux 0.65) and newer. Data: the hook's per-run total row of
 // certbot_renewal (domain "all", renewed_count = number of certificates renewed in that run).
 //
-// Fixed from the seed: days without renewals were null (gaps in the graph), and the seed's
-// fill(value: 0.0) would fail on the hook's integer renewed_count; toInt() accepts both the
-// seed hook's float and our integer field.
+// Fixed from the seed: days without renewals were null (gaps in the graph, and no 0 to see).
+// renewed_count is a float, as the seed's hook wrote it and ours still does; toInt() makes the
+// counts whole numbers and would accept an integer field as well.
 //
 // Parameters:
 //   bucket  "database/retention-policy" on InfluxDB 1.x, bucket name on 2.x

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	certbotrenewal "github.com/telegraf-certexpiry/telegraf-certexpiry/internal/certbot/renewal"
 	"github.com/telegraf-certexpiry/telegraf-certexpiry/internal/testenv"
 )
 
@@ -31,67 +32,60 @@ func renewalAt(n int) time.Time {
 	return time.Date(2026, 11, 20, 3, 17, 0, 0, time.UTC).AddDate(0, 0, -n)
 }
 
-// renewal is one certbot run on a host: the hook's rows for each renewed domain and the
-// per-run total (domain "all"). lifetime 0 means a hook that sends no lifetime (the seed's).
+// renewal is one run of the deploy hook: certbot calls it once per renewed certificate
+// (lineage) with the certificate's names. Its rows are made by the hook's own encoder
+// (internal/certbot/renewal): a row per name and the per-run total (domain "all"),
+// renewed_count a float, and not_before, not_after and lifetime from the certificate.
+// lifetime 0 stands for the seed's hook, which sends renewed_count only.
 type renewal struct {
 	host     string
 	daysAgo  int
+	after    time.Duration // after 03:17, for a second certificate renewed in the same certbot run
 	domains  []string
 	lifetime int64
 }
 
-func (r renewal) lines() []string {
-	ts := renewalAt(r.daysAgo)
-	var out []string
-	for _, d := range r.domains {
-		fields := "renewed_count=1i"
-		if r.lifetime > 0 {
-			nb := ts.Unix() - 60 // issued a minute before the hook ran
-			fields = fmt.Sprintf("lifetime=%di,not_after=%di,not_before=%di,renewed_count=1i", r.lifetime, nb+r.lifetime, nb)
-		}
-		out = append(out, fmt.Sprintf("certbot_renewal,domain=%s,host=%s %s %d", d, r.host, fields, ts.UnixNano()))
+func (r renewal) lines(t testing.TB) []string {
+	t.Helper()
+	ts := renewalAt(r.daysAgo).Add(r.after)
+	hook := certbotrenewal.Renewal{Host: r.host, Domains: r.domains, Time: ts}
+	if r.lifetime > 0 {
+		nb := ts.Add(-time.Hour).Truncate(time.Second) // issued an hour before certbot deployed it
+		hook.Cert = &certbotrenewal.Cert{NotBefore: nb, NotAfter: nb.Add(time.Duration(r.lifetime) * time.Second)}
 	}
-	return append(out, fmt.Sprintf("certbot_renewal,domain=all,host=%s renewed_count=%di %d", r.host, len(r.domains), ts.UnixNano()))
+	b, err := certbotrenewal.Lines(hook)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
 }
 
-// renewals: 120 days of certbot runs.
-//   - alpha renews on schedule: shop (90-day certificates) every 60 days, api (45-day) every
-//     30 days; runs that renew both report renewed_count=2 on the "all" row.
+// renewals: 120 days of deploy-hook runs.
+//   - alpha renews on schedule: shop (a 90-day certificate for two names) every 60 days,
+//     api (45-day) every 30 days; twice both in the same certbot run.
 //   - beta stops renewing: blog (45-day) last renewed 55 days ago, legacy (90-day) 110 days ago.
 //   - delta has a 64-day certificate last renewed 50 days ago.
-//   - gamma's hook sends no lifetime (the seed's hook): the fixed 62-day threshold applies.
+//   - gamma runs the seed's hook, which sends no lifetime: the fixed 62-day threshold applies.
 var renewals = []renewal{
-	{"alpha", 118, []string{"shop.example.test", "api.example.test"}, 0},
-	{"alpha", 88, []string{"api.example.test"}, lifetime45},
-	{"alpha", 58, []string{"shop.example.test", "api.example.test"}, 0},
-	{"alpha", 28, []string{"api.example.test"}, lifetime45},
-	{"beta", 115, []string{"blog.example.test"}, lifetime45},
-	{"beta", 110, []string{"legacy.example.test"}, lifetime90},
-	{"beta", 85, []string{"blog.example.test"}, lifetime45},
-	{"beta", 55, []string{"blog.example.test"}, lifetime45},
-	{"delta", 50, []string{"new.example.test"}, lifetime64},
-	{"gamma", 100, []string{"oldhook.example.test"}, 0},
-	{"gamma", 40, []string{"oldhook.example.test"}, 0},
+	{"alpha", 118, 0, []string{"shop.example.test", "www.shop.example.test"}, lifetime90},
+	{"alpha", 118, 30 * time.Second, []string{"api.example.test"}, lifetime45},
+	{"alpha", 88, 0, []string{"api.example.test"}, lifetime45},
+	{"alpha", 58, 0, []string{"shop.example.test", "www.shop.example.test"}, lifetime90},
+	{"alpha", 58, 30 * time.Second, []string{"api.example.test"}, lifetime45},
+	{"alpha", 28, 0, []string{"api.example.test"}, lifetime45},
+	{"beta", 115, 0, []string{"blog.example.test"}, lifetime45},
+	{"beta", 110, 0, []string{"legacy.example.test"}, lifetime90},
+	{"beta", 85, 0, []string{"blog.example.test"}, lifetime45},
+	{"beta", 55, 0, []string{"blog.example.test"}, lifetime45},
+	{"delta", 50, 0, []string{"new.example.test"}, lifetime64},
+	{"gamma", 100, 0, []string{"oldhook.example.test"}, 0},
+	{"gamma", 40, 0, []string{"oldhook.example.test"}, 0},
 }
 
-// alpha's runs that renew both domains carry each domain's own lifetime: expand them.
-func renewalLines() []string {
+func renewalLines(t testing.TB) []string {
 	var out []string
 	for _, r := range renewals {
-		if r.host == "alpha" && len(r.domains) == 2 {
-			ts := renewalAt(r.daysAgo)
-			nb := ts.Unix() - 60
-			for _, d := range []struct {
-				name     string
-				lifetime int64
-			}{{"shop.example.test", lifetime90}, {"api.example.test", lifetime45}} {
-				out = append(out, fmt.Sprintf("certbot_renewal,domain=%s,host=alpha lifetime=%di,not_after=%di,not_before=%di,renewed_count=1i %d",
-					d.name, d.lifetime, nb+d.lifetime, nb, ts.UnixNano()))
-			}
-			out = append(out, fmt.Sprintf("certbot_renewal,domain=all,host=alpha renewed_count=2i %d", ts.UnixNano()))
-			continue
-		}
-		out = append(out, r.lines()...)
+		out = append(out, r.lines(t)...)
 	}
 	return out
 }
@@ -122,7 +116,7 @@ func startFluxInflux(t *testing.T) *testenv.InfluxDB {
 	t.Helper()
 	db := testenv.StartInfluxDB18(t, testenv.InfluxDBOptions{Flux: true})
 	influxQL(t, db.URL, `CREATE DATABASE "telegraf"`)
-	writeLines(t, db.URL, "telegraf", renewalLines())
+	writeLines(t, db.URL, "telegraf", renewalLines(t))
 	writeLines(t, db.URL, "telegraf", probeLines())
 	return db
 }
@@ -181,6 +175,7 @@ func TestFluxOnInfluxDB18(t *testing.T) {
 			line("new.example.test", "delta", 50, lifetime64, true),
 			line("oldhook.example.test", "gamma", 40, 0, false),
 			line("shop.example.test", "alpha", 58, lifetime90, false),
+			line("www.shop.example.test", "alpha", 58, lifetime90, false),
 		})
 		// The dashboard's list (the file's default onlyOverdue = true) holds only the overdue.
 		only := run(t, "flux/overdue_renewals.flux", fluxNow, nil)
@@ -269,6 +264,7 @@ func TestFluxOnInfluxDB18(t *testing.T) {
 		ts := func(daysAgo int) string { return renewalAt(daysAgo).Format(time.RFC3339) }
 		equalLines(t, "renewal ages", cols(rows, "domain", "host", "_time", "age_days", "lifetime_days"), []string{
 			"domain=legacy.example.test host=beta _time=" + ts(110) + " age_days=" + age(110) + " lifetime_days=" + ff(float64(lifetime90)/86400),
+			"domain=www.shop.example.test host=alpha _time=" + ts(58) + " age_days=" + age(58) + " lifetime_days=" + ff(float64(lifetime90)/86400),
 			"domain=shop.example.test host=alpha _time=" + ts(58) + " age_days=" + age(58) + " lifetime_days=" + ff(float64(lifetime90)/86400),
 			"domain=blog.example.test host=beta _time=" + ts(55) + " age_days=" + age(55) + " lifetime_days=" + ff(float64(lifetime45)/86400),
 			"domain=new.example.test host=delta _time=" + ts(50) + " age_days=" + age(50) + " lifetime_days=" + ff(float64(lifetime64)/86400),
@@ -291,7 +287,7 @@ func TestFluxOnInfluxDB18(t *testing.T) {
 			}
 		}
 		d := func(n int) string { return renewalAt(n).Format("2006-01-02") }
-		equalLines(t, "alpha", perHost["alpha"], []string{d(118) + "=2", d(88) + "=1", d(58) + "=2", d(28) + "=1"})
+		equalLines(t, "alpha", perHost["alpha"], []string{d(118) + "=3", d(88) + "=1", d(58) + "=3", d(28) + "=1"})
 		equalLines(t, "beta", perHost["beta"], []string{d(115) + "=1", d(110) + "=1", d(85) + "=1", d(55) + "=1"})
 		equalLines(t, "gamma", perHost["gamma"], []string{d(100) + "=1", d(40) + "=1"})
 		// One row per UTC day touched by the 120-day range: 121 (the first and last are partial).
@@ -366,6 +362,7 @@ func TestFluxOnInfluxDB18(t *testing.T) {
 			"#group=domain,host domain=new.example.test host=delta overdue=true days_since_renewal=50",
 			"#group=domain,host domain=oldhook.example.test host=gamma overdue=false days_since_renewal=40",
 			"#group=domain,host domain=shop.example.test host=alpha overdue=false days_since_renewal=58",
+			"#group=domain,host domain=www.shop.example.test host=alpha overdue=false days_since_renewal=58",
 		})
 	})
 
