@@ -5,7 +5,8 @@
 #                       kapacitor/*.tick from flux/**/*.flux (one source of truth per query)
 #   make test-alerting  TICKscripts through Kapacitor 1.7's own parser and pipeline builder
 #                       (test/tickcheck, a module of its own), every Flux query through the
-#                       Flux language server (test/fluxcheck, npm), and generated files
+#                       Flux language server and the Grafana dashboard through
+#                       @grafana/schema + tsc (test/fluxcheck, npm), and generated files
 #                       compared with the committed ones. The real-engine tests (kapacitord
 #                       1.5.9, InfluxDB 1.6.7 / 1.8.3) are Go tests in test/alerting and run
 #                       with the other Go tests.
@@ -22,6 +23,8 @@ test-fluxcheck:
 	cd test/fluxcheck && npm ci --no-audit --no-fund --loglevel=error
 	cd test/fluxcheck && node check.js --self-test
 	cd test/fluxcheck && node check.js ../../flux ../../kapacitor
+	cd test/fluxcheck && node grafana-check.js --self-test
+	cd test/fluxcheck && node grafana-check.js ../../flux/dashboards/grafana-dashboard.json
 
 test-dashboards:
 	$(GO) run ./flux/gen -check

@@ -3,6 +3,7 @@
 //
 //   - flux/dashboards/influxdb2-template.json  InfluxDB 2 template (`influx apply -f`)
 //   - flux/dashboards/chronograf-dashboard.json Chronograf dashboard export (Flux, InfluxDB 1.8)
+//   - flux/dashboards/grafana-dashboard.json    Grafana dashboard (InfluxDB data source, Flux)
 //   - the queryFlux bodies of kapacitor/*.tick
 //
 // Usage (from the repository root; `make dashboards` runs the first):
@@ -25,6 +26,7 @@ import (
 const (
 	influx2Path    = "flux/dashboards/influxdb2-template.json"
 	chronografPath = "flux/dashboards/chronograf-dashboard.json"
+	grafanaPath    = "flux/dashboards/grafana-dashboard.json"
 )
 
 // generate renders every output, keyed by path below root.
@@ -42,6 +44,13 @@ func generate(root string) (map[string][]byte, error) {
 		return nil, err
 	}
 	if out[chronografPath], err = marshal(cg); err != nil {
+		return nil, err
+	}
+	gf, err := grafanaDashboard(root)
+	if err != nil {
+		return nil, err
+	}
+	if out[grafanaPath], err = marshal(gf); err != nil {
 		return nil, err
 	}
 	for _, tq := range tickQueries {

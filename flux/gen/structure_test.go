@@ -361,3 +361,100 @@ func TestChronografDashboardStructure(t *testing.T) {
 		}
 	}
 }
+
+// grafanaProblems checks a Grafana dashboard beyond its type (test/fluxcheck type-checks it
+// against @grafana/schema): the 24-column grid, unique panel ids, and that every ${variable}
+// and data source reference is defined by the dashboard.
+func grafanaProblems(doc any) []string {
+	var p []string
+	d, _ := doc.(obj)
+	vars := map[string]string{}
+	tmpl, _ := d["templating"].(obj)
+	list, _ := tmpl["list"].([]any)
+	for _, v := range list {
+		vo, _ := v.(obj)
+		vars[fmt.Sprint(vo["name"])] = fmt.Sprint(vo["type"])
+	}
+	if uid, _ := d["uid"].(string); uid == "" || len(uid) > 40 {
+		p = append(p, fmt.Sprintf("uid %q: want 1 to 40 characters", uid))
+	}
+	panels, _ := d["panels"].([]any)
+	if len(panels) == 0 {
+		p = append(p, "no panels")
+	}
+	ids := map[int]bool{}
+	var names []string
+	var rects []rect
+	for i, pa := range panels {
+		po, _ := pa.(obj)
+		name := fmt.Sprintf("panel %d (%v)", i, po["title"])
+		names = append(names, name)
+		g, _ := po["gridPos"].(obj)
+		// Check on the 24-column grid by halving the columns.
+		r := rect{num(g["x"]), num(g["y"]), num(g["w"]), num(g["h"])}
+		if r.x+r.w > 24 {
+			p = append(p, name+": outside the 24-column grid")
+		}
+		rects = append(rects, rect{r.x / 2, r.y, (r.w + 1) / 2, r.h})
+		id := num(po["id"])
+		if id == 0 || ids[id] {
+			p = append(p, fmt.Sprintf("%s: id %d missing or repeated", name, id))
+		}
+		ids[id] = true
+		refs := func(ds any) {
+			uid := fmt.Sprint(ds.(obj)["uid"])
+			if m := regexp.MustCompile(`^\$\{(\w+)\}$`).FindStringSubmatch(uid); m == nil || vars[m[1]] != "datasource" {
+				p = append(p, fmt.Sprintf("%s: data source %s is not the dashboard's datasource variable", name, uid))
+			}
+		}
+		refs(po["datasource"])
+		targets, _ := po["targets"].([]any)
+		if len(targets) == 0 {
+			p = append(p, name+": no targets")
+		}
+		for _, t := range targets {
+			to, _ := t.(obj)
+			refs(to["datasource"])
+			q, _ := to["query"].(string)
+			for _, m := range regexp.MustCompile(`\$\{(\w+)\}`).FindAllStringSubmatch(q, -1) {
+				if _, ok := vars[m[1]]; !ok {
+					p = append(p, fmt.Sprintf("%s: ${%s} is not a variable of the dashboard", name, m[1]))
+				}
+			}
+			for _, ref := range vRefs(q) {
+				if !slices.Contains([]string{"timeRangeStart", "timeRangeStop", "windowPeriod"}, ref) {
+					p = append(p, fmt.Sprintf("%s: v.%s is not provided by Grafana", name, ref))
+				}
+			}
+		}
+	}
+	return append(p, gridProblems(names, rects)...)
+}
+
+func TestGrafanaDashboardStructure(t *testing.T) {
+	doc := readJSON(t, grafanaPath)
+	if p := grafanaProblems(doc); len(p) > 0 {
+		t.Fatalf("%s:\n%s", grafanaPath, strings.Join(p, "\n"))
+	}
+	panel := func(d any, i int) obj { return d.(obj)["panels"].([]any)[i].(obj) }
+	for _, c := range []struct {
+		name  string
+		spoil func(d any)
+		want  string
+	}{
+		{"overlap", func(d any) { panel(d, 1)["gridPos"].(obj)["x"] = 10.0 }, "panel 1 (Renewal age per domain and host) overlaps panel 0 (Overdue renewals)"},
+		{"wide", func(d any) { panel(d, 2)["gridPos"].(obj)["w"] = 26.0 }, "panel 2 (Renewals per host per day): outside the 24-column grid"},
+		{"unknown variable", func(d any) {
+			tg := panel(d, 0)["targets"].([]any)[0].(obj)
+			tg["query"] = strings.Replace(tg["query"].(string), "${bucket}", "${bukket}", 1)
+		}, "panel 0 (Overdue renewals): ${bukket} is not a variable of the dashboard"},
+		{"data source", func(d any) { panel(d, 3)["datasource"].(obj)["uid"] = "influxdb-prod" }, "panel 3 (Soonest-expiring certificates): data source influxdb-prod is not the dashboard's datasource variable"},
+		{"repeated id", func(d any) { panel(d, 4)["id"] = 1.0 }, "panel 4 (Probes by status): id 1 missing or repeated"},
+	} {
+		d := clone(doc)
+		c.spoil(d)
+		if p := grafanaProblems(d); !slices.Contains(p, c.want) {
+			t.Errorf("%s: problems %q, want %q among them", c.name, p, c.want)
+		}
+	}
+}

@@ -6,8 +6,11 @@
 //   PATH may be a directory (searched recursively) or a file:
 //     *.flux  checked as is
 //     *.tick  every queryFlux('''…''') body
-//     *.json  every string under a "query" key, unless its object says language "influxql"
-//             (dashboards: InfluxDB 2 templates and their variables, Chronograf exports)
+//     *.json  every string under a "query" key (dashboards: InfluxDB 2 templates and their
+//             variables, Chronograf exports, Grafana panels), unless its object says language
+//             "influxql" or is a Grafana variable whose query is not Flux (datasource, textbox,
+//             constant, custom, interval)
+//   Grafana's ${variable} references are replaced by the variable's default first.
 //   Queries that use the dashboard variable record `v` (v.timeRangeStart, v.bucket, …) are
 //   checked with a stand-in `v` of the same field types prepended, as the UI provides it.
 // Usage: node check.js --self-test
@@ -24,6 +27,23 @@ const SEVERITY = { 1: 'error', 2: 'warning', 3: 'info', 4: 'hint' };
 
 // The fields InfluxDB 2, Chronograf and Grafana put in `v`; the generator only uses these.
 const V_STUB = 'v = {timeRangeStart: -1h, timeRangeStop: now(), windowPeriod: 1m, bucket: "telegraf"}\n';
+
+// grafanaVariables maps a Grafana dashboard's template variables to their default values.
+function grafanaVariables(doc) {
+  const vars = {};
+  const list = (doc && doc.templating && doc.templating.list) || [];
+  for (const v of list) vars[v.name] = v.current ? v.current.value : v.query;
+  return vars;
+}
+
+// interpolate replaces ${name} with the variable's value, as Grafana does before it sends a
+// query (in Flux, ${…} inside a string would be Flux's own interpolation).
+function interpolate(query, vars) {
+  return query.replace(/\$\{(\w+)\}/g, (m, name) => (name in vars ? vars[name] : m));
+}
+
+// Grafana variable types whose "query" holds a plain value, not Flux.
+const NOT_FLUX_VARIABLES = ['datasource', 'textbox', 'constant', 'custom', 'interval'];
 
 function collect(p, out) {
   const st = fs.statSync(p);
@@ -42,17 +62,21 @@ function collect(p, out) {
     let m, i = 0;
     while ((m = re.exec(text)) !== null) out.push({ name: `${p}#queryFlux${i++}`, text: m[1] });
   } else if (p.endsWith('.json')) {
+    const doc = JSON.parse(text);
+    const grafanaVars = grafanaVariables(doc);
     const walk = (node, trail) => {
       if (Array.isArray(node)) node.forEach((n, k) => walk(n, `${trail}[${k}]`));
       else if (node && typeof node === 'object') {
         for (const [k, v] of Object.entries(node)) {
           if (k === 'query' && typeof v === 'string') {
-            if (node.language !== 'influxql') out.push({ name: `${p}#${trail}.query`, text: v });
+            if (node.language !== 'influxql' && !NOT_FLUX_VARIABLES.includes(node.type)) {
+              out.push({ name: `${p}#${trail}.query`, text: interpolate(v, grafanaVars) });
+            }
           } else walk(v, `${trail}.${k}`);
         }
       }
     };
-    walk(JSON.parse(text), '');
+    walk(doc, '');
   }
 }
 
