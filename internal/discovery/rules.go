@@ -1,7 +1,6 @@
 package discovery
 
 import (
-	"net"
 	"slices"
 	"strings"
 
@@ -61,12 +60,20 @@ type Stats struct {
 // hostNetwork pods on one node (same IP) are probed once; a pod left with nothing is counted
 // as duplicate_address. Dual-stack pods yield one target per IP family.
 func (r *Rules) Targets(pods []*corev1.Pod) ([]target.Target, Stats) {
+	infos := make([]*podInfo, len(pods))
+	for i, p := range pods {
+		infos[i] = toPodInfo(p, r.PortNames)
+	}
+	return r.targets(infos)
+}
+
+// targets is Targets on the cached form of the pods; it may reorder infos.
+func (r *Rules) targets(pods []*podInfo) ([]target.Target, Stats) {
 	stats := Stats{Pods: len(pods), Skipped: make(map[Reason]int, len(AllReasons()))}
 	for _, reason := range AllReasons() {
 		stats.Skipped[reason] = 0
 	}
-	sorted := slices.Clone(pods)
-	slices.SortFunc(sorted, func(a, b *corev1.Pod) int {
+	slices.SortFunc(pods, func(a, b *podInfo) int {
 		if c := strings.Compare(a.Namespace, b.Namespace); c != 0 {
 			return c
 		}
@@ -75,7 +82,7 @@ func (r *Rules) Targets(pods []*corev1.Pod) ([]target.Target, Stats) {
 
 	taken := make(map[string]map[int]bool) // address → ports already probed
 	var out []target.Target
-	for _, pod := range sorted {
+	for _, pod := range pods {
 		addrs, ports, reason := r.candidate(pod)
 		if reason != "" {
 			stats.Skipped[reason]++
@@ -102,7 +109,7 @@ func (r *Rules) Targets(pods []*corev1.Pod) ([]target.Target, Stats) {
 				Source:    target.SourceKubernetes,
 				Namespace: pod.Namespace,
 				Pod:       pod.Name,
-				Node:      pod.Spec.NodeName,
+				Node:      pod.Node,
 				Address:   addr,
 				Ports:     fresh,
 				Domains:   r.Domains,
@@ -118,18 +125,21 @@ func (r *Rules) Targets(pods []*corev1.Pod) ([]target.Target, Stats) {
 }
 
 // candidate returns the addresses and ports to dial on pod, or the reason to skip it.
-func (r *Rules) candidate(pod *corev1.Pod) (addrs []string, ports []int, skip Reason) {
-	if pod.DeletionTimestamp != nil {
+func (r *Rules) candidate(pod *podInfo) (addrs []string, ports []int, skip Reason) {
+	switch {
+	case pod.Terminating:
 		return nil, nil, ReasonTerminating
-	}
-	if pod.Status.Phase == corev1.PodSucceeded || pod.Status.Phase == corev1.PodFailed {
+	case pod.Finished:
 		return nil, nil, ReasonFinished
 	}
-	addrs = r.addresses(pod)
+	addrs = pod.PodIPs
+	if r.Address == AddressHostIP {
+		addrs = pod.HostIPs
+	}
 	if len(addrs) == 0 {
 		return nil, nil, ReasonNoIP
 	}
-	if !r.IncludeNotReady && !isReady(pod) {
+	if !r.IncludeNotReady && !pod.Ready {
 		return nil, nil, ReasonNotReady
 	}
 	ports = r.ports(pod)
@@ -139,65 +149,21 @@ func (r *Rules) candidate(pod *corev1.Pod) (addrs []string, ports []int, skip Re
 	return addrs, ports, ""
 }
 
-// addresses returns the pod's IPs (or its node's, for host_ip), each once, valid ones only.
-// The plural status fields are authoritative; the singular ones cover API servers and test
-// fixtures that set only them.
-func (r *Rules) addresses(pod *corev1.Pod) []string {
-	var raw []string
-	if r.Address == AddressHostIP {
-		for _, ip := range pod.Status.HostIPs {
-			raw = append(raw, ip.IP)
-		}
-		raw = append(raw, pod.Status.HostIP)
-	} else {
-		for _, ip := range pod.Status.PodIPs {
-			raw = append(raw, ip.IP)
-		}
-		raw = append(raw, pod.Status.PodIP)
-	}
-	var out []string
-	for _, s := range raw {
-		ip := net.ParseIP(s)
-		if ip == nil {
-			continue
-		}
-		s = ip.String() // one spelling per address, so that de-duplication sees equal IPv6 forms
-		if !slices.Contains(out, s) {
-			out = append(out, s)
-		}
-	}
-	return out
-}
-
-func isReady(pod *corev1.Pod) bool {
-	for _, c := range pod.Status.Conditions {
-		if c.Type == corev1.PodReady {
-			return c.Status == corev1.ConditionTrue
-		}
-	}
-	return false
-}
-
 // ports returns the fixed ports followed by the pod's named ports, each once. With host_ip a
 // named port counts only when it is reachable on the node: its hostPort, or the container
 // port itself for a hostNetwork pod.
-func (r *Rules) ports(pod *corev1.Pod) []int {
+func (r *Rules) ports(pod *podInfo) []int {
 	out := slices.Clone(r.Ports)
-	if len(r.PortNames) == 0 {
-		return out
-	}
-	for _, c := range pod.Spec.Containers {
-		for _, cp := range c.Ports {
-			if !slices.Contains(r.PortNames, cp.Name) || (cp.Protocol != "" && cp.Protocol != corev1.ProtocolTCP) {
-				continue
-			}
-			port := int(cp.ContainerPort)
-			if r.Address == AddressHostIP && !pod.Spec.HostNetwork {
-				port = int(cp.HostPort)
-			}
-			if port > 0 && !slices.Contains(out, port) {
-				out = append(out, port)
-			}
+	for _, np := range pod.Ports {
+		if !slices.Contains(r.PortNames, np.Name) {
+			continue
+		}
+		port := np.ContainerPort
+		if r.Address == AddressHostIP && !pod.HostNetwork {
+			port = np.HostPort
+		}
+		if port > 0 && !slices.Contains(out, port) {
+			out = append(out, port)
 		}
 	}
 	return out

@@ -254,46 +254,37 @@ func TestRulesTargetsDoNotModifyPods(t *testing.T) {
 }
 
 func TestPodStripperKeepsOnlyWhatRulesRead(t *testing.T) {
-	pod := testPod("web", "a", "127.0.0.2", dualStack("::1"), terminating)
+	pod := testPod("web", "a", "127.0.0.2", dualStack("0:0:0:0:0:0:0:1"), terminating)
 	pod.Annotations = map[string]string{"big": "x"}
 	pod.ManagedFields = []metav1.ManagedFieldsEntry{{Manager: "kubectl"}}
-	pod.ResourceVersion = "42"
 	pod.Spec.Containers[0].Env = []corev1.EnvVar{{Name: "A", Value: "b"}}
+	pod.Spec.Containers = append(pod.Spec.Containers, corev1.Container{Name: "dns", Ports: []corev1.ContainerPort{
+		{Name: "https", ContainerPort: 53, Protocol: corev1.ProtocolUDP},
+		{Name: "https", ContainerPort: 9443, HostPort: 443},
+	}})
 	pod.Status.Conditions = append([]corev1.PodCondition{{Type: corev1.PodScheduled, Status: corev1.ConditionTrue}}, pod.Status.Conditions...)
 
 	obj, err := podStripper([]string{"https"})(pod)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := &corev1.Pod{
-		ObjectMeta: metav1.ObjectMeta{Namespace: "web", Name: "a", ResourceVersion: "42", DeletionTimestamp: pod.DeletionTimestamp},
-		Spec: corev1.PodSpec{NodeName: "node-1", Containers: []corev1.Container{{Ports: []corev1.ContainerPort{
-			{Name: "https", ContainerPort: 8443, Protocol: corev1.ProtocolTCP},
-		}}}},
-		Status: corev1.PodStatus{
-			Phase: corev1.PodRunning, PodIP: "127.0.0.2", HostIP: "127.0.0.100",
-			PodIPs:     []corev1.PodIP{{IP: "127.0.0.2"}, {IP: "::1"}},
-			Conditions: []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue}},
-		},
+	want := &podInfo{
+		Namespace: "web", Name: "a", Node: "node-1", Terminating: true, Ready: true,
+		PodIPs:  []string{"127.0.0.2", "::1"},
+		HostIPs: []string{"127.0.0.100"},
+		Ports:   []namedPort{{Name: "https", ContainerPort: 8443}, {Name: "https", ContainerPort: 9443, HostPort: 443}},
 	}
 	if !reflect.DeepEqual(obj, want) {
 		t.Fatalf("stripped:\n got %+v\nwant %+v", obj, want)
 	}
-
-	// Without port names no container is kept; single-stack podIPs repeat podIP and go.
-	obj, _ = podStripper(nil)(testPod("web", "b", "127.0.0.3"))
-	if p := obj.(*corev1.Pod); p.Spec.Containers != nil || p.Status.PodIPs != nil {
-		t.Fatalf("kept containers %v / podIPs %v", p.Spec.Containers, p.Status.PodIPs)
+	if m := obj.(*podInfo).GetObjectMeta(); m.GetNamespace() != "web" || m.GetName() != "a" {
+		t.Fatalf("object meta %s/%s", m.GetNamespace(), m.GetName())
 	}
 
-	// The rules give the same answer on the stripped pod as on the full one.
-	r := Rules{Address: AddressPodIP, PortNames: []string{"https"}, IncludeNotReady: true, Domains: []string{"example.com"}}
-	full := testPod("web", "c", "127.0.0.4", dualStack("::1"))
-	stripped, _ := podStripper(r.PortNames)(full)
-	a, _ := r.Targets([]*corev1.Pod{full})
-	b, _ := r.Targets([]*corev1.Pod{stripped.(*corev1.Pod)})
-	if !reflect.DeepEqual(a, b) {
-		t.Fatalf("full pod gives %+v, stripped pod %+v", a, b)
+	// Without port names no port is kept; finished pods are marked.
+	obj, _ = podStripper(nil)(testPod("web", "b", "127.0.0.3", phase(corev1.PodFailed)))
+	if p := obj.(*podInfo); p.Ports != nil || !p.Finished {
+		t.Fatalf("stripped %+v", p)
 	}
 
 	// A tombstone passes through untouched.

@@ -325,20 +325,20 @@ func (w *Watcher) Snapshot(ctx context.Context) Snapshot {
 	w.logSync(snap)
 
 	snap.Domains = w.domains()
-	var pods []*corev1.Pod
+	var pods []*podInfo
 	for _, in := range w.pods {
 		if !in.inf.HasSynced() {
 			continue // a partial list would make pods seem to vanish; report nothing instead
 		}
 		for _, obj := range in.inf.GetStore().List() {
-			if pod, ok := obj.(*corev1.Pod); ok {
+			if pod, ok := obj.(*podInfo); ok {
 				pods = append(pods, pod)
 			}
 		}
 	}
 	rules := w.rules
 	rules.Domains = snap.Domains
-	snap.Targets, snap.Stats = rules.Targets(pods)
+	snap.Targets, snap.Stats = rules.targets(pods)
 	if len(snap.Domains) == 0 {
 		// Only possible with ingress_domains and no configured domains: nothing to send as
 		// SNI, so nothing to probe yet.
