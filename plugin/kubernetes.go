@@ -54,6 +54,10 @@ func (k *kubernetesSource) start(ctx context.Context) error {
 	if k.watcher != nil {
 		return discovery.ErrStarted
 	}
+	if k.log != nil {
+		// client-go logs through klog straight to stderr, which execd would log as errors.
+		discovery.RouteKlog(k.log)
+	}
 	client, err := k.newClient(k.settings, &k.requests)
 	if err != nil {
 		return err
