@@ -2,16 +2,21 @@
 // "one bad replica" behind a load balancer that a public probe may never reach.
 //
 // Answers: "in which namespace does some pod serve a different certificate for a domain than
-// the other pods, and which pod is it?" For every (namespace, domain, port) where the pods'
-// latest certificates (SHA-256 fingerprints) are not all the same, one row per pod with its
-// fingerprint, how many pods serve that same certificate (sharing) and how many pods answered
-// (replicas). Sorted by sharing, so the odd one out comes first; on a tie (2 vs 2) every pod
-// is listed and none is "the" odd one. Groups where all pods agree are not listed.
+// the other pods, and which pods are they?" For every (namespace, domain, port) where the
+// pods' latest certificates (SHA-256 fingerprints) are not all the same, one row per distinct
+// certificate: its fingerprint, the pods serving it (space-separated), how many they are
+// (sharing), how many pods answered (replicas) and how many different certificates they serve
+// (certificates). Sorted by sharing, so the odd one out comes first; on a tie (2 vs 2) no
+// certificate is "the" odd one. Groups where all pods agree are not listed.
 //
 // Runs on InfluxDB 1.8 (Flux 0.65) and newer. Data: cert_expiry's fingerprint_sha256 field
 // from Kubernetes targets (source "kubernetes"); probes that got no certificate carry no
 // fingerprint and are left out (probes_by_status.flux shows them). The status tag is dropped
 // before last(), so a pod whose status changed inside the window counts once.
+//
+// Cost: the pods are folded into one row per certificate with reduce() before the only
+// join, which then pairs a few rows per group. Joining the pods themselves (10,000 probes)
+// took InfluxDB 1.8 more than a minute; see BENCHMARKS.md.
 //
 // Parameters:
 //   bucket  "database/retention-policy" on InfluxDB 1.x, bucket name on 2.x
@@ -27,22 +32,25 @@ latest = from(bucket: bucket)
   |> sort(columns: ["_time"])
   |> last()
   |> rename(columns: {_value: "fingerprint"})
-  |> keep(columns: ["namespace", "pod", "port", "domain", "fingerprint"])
 
-sharing = latest
+// One row per distinct certificate of a (namespace, domain, port), with its pods.
+certificates = latest
   |> group(columns: ["namespace", "domain", "port", "fingerprint"])
-  |> count(column: "pod")
-  |> rename(columns: {pod: "sharing"})
-
-replicas = latest
-  |> group(columns: ["namespace", "domain", "port"])
-  |> count(column: "pod")
-  |> rename(columns: {pod: "replicas"})
-
-counted = join(tables: {pods: latest, sharing: sharing}, on: ["namespace", "domain", "port", "fingerprint"])
+  |> sort(columns: ["pod"])
+  |> reduce(identity: {pods: "", sharing: 0}, fn: (r, accumulator) => ({
+    pods: if accumulator.pods == "" then r.pod else accumulator.pods + " " + r.pod,
+    sharing: accumulator.sharing + 1,
+  }))
   |> group(columns: ["namespace", "domain", "port"])
 
-join(tables: {pods: counted, replicas: replicas}, on: ["namespace", "domain", "port"])
-  |> filter(fn: (r) => r.sharing < r.replicas)
+// The (namespace, domain, port) groups whose pods serve more than one certificate.
+disagreeing = certificates
+  |> reduce(identity: {replicas: 0, certificates: 0}, fn: (r, accumulator) => ({
+    replicas: accumulator.replicas + r.sharing,
+    certificates: accumulator.certificates + 1,
+  }))
+  |> filter(fn: (r) => r.certificates > 1)
+
+join(tables: {certificates: certificates, groups: disagreeing}, on: ["namespace", "domain", "port"])
   |> group()
-  |> sort(columns: ["namespace", "domain", "port", "sharing", "pod"])
+  |> sort(columns: ["namespace", "domain", "port", "sharing", "fingerprint"])

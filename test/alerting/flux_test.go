@@ -324,10 +324,10 @@ func TestFluxOnInfluxDB18(t *testing.T) {
 
 	t.Run("bad_replicas", func(t *testing.T) {
 		rows := run(t, "flux/bad_replicas.flux", fluxNow, nil)
-		equalLines(t, "bad replicas", cols(rows, "namespace", "domain", "port", "pod", "fingerprint", "sharing", "replicas"), []string{
-			"namespace=shop domain=shop.example.test port=443 pod=web-2 fingerprint=bb sharing=1 replicas=3",
-			"namespace=shop domain=shop.example.test port=443 pod=web-0 fingerprint=aa sharing=2 replicas=3",
-			"namespace=shop domain=shop.example.test port=443 pod=web-1 fingerprint=aa sharing=2 replicas=3",
+		// web-2 serves another certificate than web-0 and web-1; api-0 and api-1 agree.
+		equalLines(t, "bad replicas", cols(rows, "namespace", "domain", "port", "fingerprint", "pods", "sharing", "replicas", "certificates"), []string{
+			"namespace=shop domain=shop.example.test port=443 fingerprint=bb pods=web-2 sharing=1 replicas=3 certificates=2",
+			"namespace=shop domain=shop.example.test port=443 fingerprint=aa pods=web-0 web-1 sharing=2 replicas=3 certificates=2",
 		})
 	})
 
