@@ -32,3 +32,12 @@ test-dashboards:
 test-alerting: test-tickcheck test-fluxcheck test-dashboards
 
 TEST_EXTRA += test-alerting
+
+# Server-side cost of the dashboard and alert queries on InfluxDB 1.8.3 at fleet sizes
+# (figures quoted in BENCHMARKS.md, section Alerting).
+.PHONY: bench-alerting
+bench-alerting:
+	mkdir -p $(BENCH_OUT)
+	CERTEXPIRY_INTEGRATION=1 $(GO) test -run '^$$' -bench . -benchtime 2x -count 3 -timeout 60m ./test/alerting/ | grep -v '^        ' | tee $(BENCH_OUT)/alerting.txt
+
+BENCH_EXTRA += bench-alerting
