@@ -57,7 +57,6 @@ func checkHandlers(t *testing.T, s script, a *pipeline.AlertNode) {
 	}
 }
 
-
 func expiryPoint(seconds int64) point {
 	return point{tags: podTags, fields: map[string]any{"expiry": seconds, "days_left": float64(seconds) / 86400, "status": "valid"}}
 }
@@ -86,7 +85,7 @@ func TestMissedRenewalTick(t *testing.T) {
 		"days_since_renewal": int64(0), "lifetime_days": 0.0, "threshold_days": 62.0, "overdue": false,
 	}}
 	if !eval(t, a.Crit, overdue) || eval(t, a.Crit, renewed) {
-		t.Errorf("crit %s: want true for overdue, false otherwise", a.Crit)
+		t.Errorf("crit %s: want true for overdue, false otherwise", lambdaText(a.Crit))
 	}
 	if got, want := render(t, a.Message, "missed_renewal", "CRITICAL", overdue),
 		"CRITICAL: certificate blog.example.test on host beta was last renewed 32 days ago; renewal is overdue after 32.0 days (45-day certificate)"; got != want {
@@ -121,10 +120,10 @@ func expiryAlert(t *testing.T, s script, a *pipeline.AlertNode) {
 	} {
 		p := expiryPoint(c.expiry)
 		if got := eval(t, a.Warn, p); got != c.warn {
-			t.Errorf("%s: warn %s at expiry %d = %t, want %t", s.path, a.Warn, c.expiry, got, c.warn)
+			t.Errorf("%s: warn %s at expiry %d = %t, want %t", s.path, lambdaText(a.Warn), c.expiry, got, c.warn)
 		}
 		if got := eval(t, a.Crit, p); got != c.crit {
-			t.Errorf("%s: crit %s at expiry %d = %t, want %t", s.path, a.Crit, c.expiry, got, c.crit)
+			t.Errorf("%s: crit %s at expiry %d = %t, want %t", s.path, lambdaText(a.Crit), c.expiry, got, c.crit)
 		}
 	}
 	if got, want := render(t, a.Message, "cert_expiry", "WARNING", expiryPoint(20*day)),
@@ -186,7 +185,7 @@ func statusAlert(t *testing.T, s script, a *pipeline.AlertNode) {
 	for code, status := range []string{"valid", "expired", "not_yet_valid", "not_found", "unreachable", "handshake_failed", "timeout"} {
 		p := point{tags: podTags, fields: map[string]any{"status_code": int64(code), "status": status}}
 		if got := eval(t, a.Crit, p); got != (code != 0) {
-			t.Errorf("%s: crit %s for %s = %t", s.path, a.Crit, status, got)
+			t.Errorf("%s: crit %s for %s = %t", s.path, lambdaText(a.Crit), status, got)
 		}
 	}
 	p := point{tags: podTags, fields: map[string]any{"status_code": int64(3), "status": "not_found"}}
@@ -235,7 +234,7 @@ func deadmanAlert(t *testing.T, s script) {
 	dead := point{tags: map[string]string{"host": "telegraf-a"}, fields: map[string]any{"emitted": 0.0}}
 	alive := point{tags: dead.tags, fields: map[string]any{"emitted": 3.0}}
 	if !eval(t, a.Crit, dead) || eval(t, a.Crit, alive) {
-		t.Errorf("%s: crit %s: want true for 0 rows, false for 3", s.path, a.Crit)
+		t.Errorf("%s: crit %s: want true for 0 rows, false for 3", s.path, lambdaText(a.Crit))
 	}
 	if got, want := render(t, a.Message, "cert_deadman", "CRITICAL", dead), "CRITICAL: cert_expiry from host telegraf-a stopped arriving"; got != want {
 		t.Errorf("%s: message %q, want %q", s.path, got, want)

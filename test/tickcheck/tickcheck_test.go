@@ -100,7 +100,7 @@ func eval(t *testing.T, l *ast.LambdaNode, p point) bool {
 	}
 	expr, err := stateful.NewExpression(l.Expression)
 	if err != nil {
-		t.Fatalf("lambda %s: %v", l.Expression, err)
+		t.Fatalf("lambda %s: %v", lambdaText(l), err)
 	}
 	scope := stateful.NewScope()
 	for _, name := range ast.FindReferenceVariables(l.Expression) {
@@ -109,14 +109,24 @@ func eval(t *testing.T, l *ast.LambdaNode, p point) bool {
 		} else if v, ok := p.tags[name]; ok {
 			scope.Set(name, v)
 		} else {
-			t.Fatalf("lambda %s: the point has no %q", l.Expression, name)
+			t.Fatalf("lambda %s: the point has no %q", lambdaText(l), name)
 		}
 	}
 	ok, err := expr.EvalBool(scope)
 	if err != nil {
-		t.Fatalf("lambda %s on %v: %v", l.Expression, p, err)
+		t.Fatalf("lambda %s on %v: %v", lambdaText(l), p, err)
 	}
 	return ok
+}
+
+// lambdaText prints a lambda as TICKscript, for messages.
+func lambdaText(l *ast.LambdaNode) string {
+	if l == nil {
+		return "<none>"
+	}
+	var b bytes.Buffer
+	l.Format(&b, "", false)
+	return b.String()
 }
 
 // alertData mirrors the fields Kapacitor's message and id templates can use.
