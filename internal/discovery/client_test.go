@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -64,6 +65,9 @@ func TestRESTConfigKubeconfigAndContext(t *testing.T) {
 			}
 			if cfg.Host != tt.wantHost || cfg.BearerToken != "t0k3n" || cfg.UserAgent != UserAgent {
 				t.Fatalf("host %q token %q agent %q", cfg.Host, cfg.BearerToken, cfg.UserAgent)
+			}
+			if cfg.ContentType != "application/vnd.kubernetes.protobuf" || !reflect.DeepEqual(cfg.TLSClientConfig.NextProtos, []string{"http/1.1"}) {
+				t.Fatalf("content type %q, ALPN %v: want protobuf over HTTP/1.1", cfg.ContentType, cfg.TLSClientConfig.NextProtos)
 			}
 		})
 	}

@@ -33,7 +33,9 @@ type klogHandler struct {
 }
 
 // Enabled drops klog's verbose levels: V(n) arrives as slog level Info-n.
-func (h klogHandler) Enabled(_ context.Context, level slog.Level) bool { return level >= slog.LevelInfo }
+func (h klogHandler) Enabled(_ context.Context, level slog.Level) bool {
+	return level >= slog.LevelInfo
+}
 
 func (h klogHandler) Handle(_ context.Context, r slog.Record) error {
 	var b strings.Builder

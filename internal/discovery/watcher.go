@@ -62,7 +62,7 @@ type Watcher struct {
 }
 
 // informer is one LIST+WATCH stream (pods or Ingresses in one namespace, or in all) with the
-// API error it last reported.
+// API errors it met since its last successful call.
 type informer struct {
 	what string // "pods in namespace web", "ingresses in all namespaces"
 	inf  cache.SharedIndexInformer
@@ -76,8 +76,8 @@ type informer struct {
 type Options struct {
 	// Now is the clock for the first-sync deadline; time.Now when nil.
 	Now func() time.Time
-	// Requests, when not nil, is the counter of HTTP requests the client made (see Client);
-	// Snapshot reports it.
+	// Requests, when not nil, is the counter of HTTP requests the client made (see
+	// NewClient); Snapshot reports it.
 	Requests *atomic.Int64
 }
 
