@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
@@ -248,7 +249,7 @@ func TestKubernetesDiscoveryOnRealAPIServer(t *testing.T) {
 		}
 	})
 
-	t.Run("API requests: one list and one watch, then none per gather", func(t *testing.T) {
+	t.Run("API requests: the initial list (streamed as one watch, or LIST + WATCH), then none per gather", func(t *testing.T) {
 		before := discoveryRow(t, gather(t, p)).Fields["api_requests"].(int64)
 		for range 5 {
 			gather(t, p)
@@ -327,6 +328,52 @@ func TestKubernetesDiscoveryOnRealAPIServer(t *testing.T) {
 		})
 		if d := discoveryRow(t, a); d.Fields["domains"] != int64(3) || d.Fields["probes"] != int64(9) {
 			t.Fatalf("discovery fields %v", d.Fields)
+		}
+	})
+
+	t.Run("dual-stack pod: one target per IP family", func(t *testing.T) {
+		serve(t, "127.0.0.19", c.port, c.good)
+		serve(t, "::1", c.port, c.expired)
+		created, err := c.admin.CoreV1().Pods("shop").Create(ctx, podSpec{ns: "shop", name: "dual-0", node: "node-a", labels: map[string]string{"app": "dual"}}.pod(), metav1.CreateOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		created.Status.Phase = corev1.PodRunning
+		created.Status.PodIP = "127.0.0.19"
+		created.Status.PodIPs = []corev1.PodIP{{IP: "127.0.0.19"}, {IP: "::1"}}
+		created.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue}}
+		if _, err := c.admin.CoreV1().Pods("shop").UpdateStatus(ctx, created, metav1.UpdateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		dp := c.plugin(t, discovery.Config{KubeConfig: c.api.Kubeconfig(c.saToken, "sa"), Namespaces: []string{"shop"}, LabelSelector: "app=dual"}, &logger{})
+		a := gather(t, dp)
+		p := strconv.Itoa(c.port)
+		want := []string{
+			"address=127.0.0.19,domain=shop.test,namespace=shop,node=node-a,pod=dual-0,port=" + p + ",source=kubernetes,status=valid status_code=0",
+			"address=127.0.0.19,domain=www.shop.test,namespace=shop,node=node-a,pod=dual-0,port=" + p + ",source=kubernetes,status=valid status_code=0",
+			"address=::1,domain=shop.test,namespace=shop,node=node-a,pod=dual-0,port=" + p + ",source=kubernetes,status=expired status_code=1",
+			"address=::1,domain=www.shop.test,namespace=shop,node=node-a,pod=dual-0,port=" + p + ",source=kubernetes,status=expired status_code=1",
+		}
+		if got := a.certRows(); !reflect.DeepEqual(got, want) {
+			t.Fatalf("rows\n got %q\nwant %q", got, want)
+		}
+	})
+
+	t.Run("rejected token", func(t *testing.T) {
+		log := &logger{}
+		rp := c.plugin(t, discovery.Config{
+			KubeConfig:  c.api.Kubeconfig("revoked-or-expired", "bad"),
+			Namespaces:  []string{"shop"},
+			SyncTimeout: discovery.Duration(2 * time.Second),
+		}, log)
+		d := discoveryRow(t, gather(t, rp))
+		wantErr := "pods in namespace shop: Unauthorized: the API server rejected the credentials (expired or revoked token?)"
+		if d.Fields["error"] != wantErr || d.Fields["synced"] != false {
+			t.Fatalf("discovery fields %v\nwant error %q", d.Fields, wantErr)
+		}
+		want := []string{"E! kubernetes: watching pods in namespace shop: Unauthorized: the API server rejected the credentials (expired or revoked token?) (retrying with back-off; targets come from the last known state)"}
+		if got := log.matching("E!"); !reflect.DeepEqual(got, want) {
+			t.Fatalf("log %q", got)
 		}
 	})
 
