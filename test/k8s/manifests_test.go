@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/BurntSushi/toml"
 	"github.com/influxdata/telegraf/plugins/parsers/influx"
@@ -19,6 +20,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/telegraf-certexpiry/telegraf-certexpiry/internal/discovery"
 	"github.com/telegraf-certexpiry/telegraf-certexpiry/internal/testenv"
 	"github.com/telegraf-certexpiry/telegraf-certexpiry/plugin"
 )
@@ -269,4 +271,54 @@ func buildPlugin(t *testing.T, dir string) string {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	return bin
+}
+
+// TestNamespacedRBAC applies namespaced/rbac.yaml (a Role, not the ClusterRole) and runs the
+// plugin as the ServiceAccount: watching the namespace it grants works; another namespace, or
+// all of them, is refused with the API server's words, and the granted one keeps working.
+func TestNamespacedRBAC(t *testing.T) {
+	api := testenv.StartKubeAPI(t)
+	dir := repoPath(t, "deploy/kubernetes")
+	applyManifests(t, api, filepath.Join(dir, "namespace.yaml"), filepath.Join(dir, "serviceaccount.yaml"))
+	admin := api.AdminClient()
+	createNamespace(t, admin, "web")
+	createNamespace(t, admin, "blog")
+	applyManifests(t, api, filepath.Join(dir, "namespaced", "rbac.yaml"))
+	createPod(t, admin, podSpec{ns: "web", name: "web-0", node: "node-a", ip: "127.0.0.31", ready: true})
+	kubeconfig := api.Kubeconfig(serviceAccountToken(t, admin), "sa")
+
+	run := func(namespaces ...string) map[string]any {
+		t.Helper()
+		p := plugin.New()
+		p.Log = &logger{}
+		p.Domains = []string{"web.test"}
+		p.Ports = []int{testenv.FreePort(t)}
+		p.Kubernetes = &discovery.Config{KubeConfig: kubeconfig, Namespaces: namespaces, SyncTimeout: discovery.Duration(2 * time.Second)}
+		if err := p.Init(); err != nil {
+			t.Fatal(err)
+		}
+		if err := p.Start(&acc{}); err != nil {
+			t.Fatal(err)
+		}
+		defer p.Stop()
+		return discoveryRow(t, gather(t, p)).Fields
+	}
+	const user = `User "system:serviceaccount:telegraf-certexpiry:telegraf-certexpiry"`
+	hint := `: grant list and watch on this resource to the plugin's identity (deploy/kubernetes/rbac.yaml)`
+
+	if f := run("web"); f["synced"] != true || f["targets"] != int64(1) || f["error"] != nil {
+		t.Fatalf("namespace granted by the Role: %v", f)
+	}
+	f := run("web", "blog")
+	wantErr := "pods in namespace blog: pods is forbidden: " + user + ` cannot list resource "pods" in API group "" in the namespace "blog"` + hint +
+		"; pods is forbidden: " + user + ` cannot watch resource "pods" in API group "" in the namespace "blog"` + hint
+	if f["synced"] != false || f["targets"] != int64(1) || f["error"] != wantErr {
+		t.Fatalf("one namespace not granted: %v\nwant error %q (and web's pod still probed)", f, wantErr)
+	}
+	f = run()
+	wantErr = "pods in all namespaces: pods is forbidden: " + user + ` cannot list resource "pods" in API group "" at the cluster scope` + hint +
+		"; pods is forbidden: " + user + ` cannot watch resource "pods" in API group "" at the cluster scope` + hint
+	if f["synced"] != false || f["targets"] != int64(0) || f["error"] != wantErr {
+		t.Fatalf("all namespaces with a Role only: %v\nwant error %q", f, wantErr)
+	}
 }
