@@ -1,7 +1,11 @@
 package alerting
 
 import (
+	"bytes"
+	"flag"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strconv"
@@ -109,6 +113,32 @@ func probeLines() []string {
 		row(staticOld, "telegraf-b", "valid", 0, 10, "dd", at(1)),
 		strings.Replace(failedRow(staticLB, "unreachable", 4, at(1)), "host=telegraf-a", "host=telegraf-b", 1),
 		row(gonePod, "telegraf-a", "valid", 0, 1, "ee", at(20)), // deleted pod: outside the window
+	}
+}
+
+// update rewrites the recorded answers instead of comparing with them.
+var update = flag.Bool("update", false, "rewrite test/tickcheck/testdata/*.csv with InfluxDB 1.8.3's answers")
+
+// checkGolden compares InfluxDB's answer to a queryFlux task's query with the copy recorded in
+// test/tickcheck/testdata, where the tickcheck module feeds it through Kapacitor 1.7's own
+// Flux-result conversion and the task's alert lambdas and messages. Rewrite the copies with
+// `go test ./test/alerting -run TestFluxOnInfluxDB18 -update` (CERTEXPIRY_INTEGRATION=1).
+func checkGolden(t *testing.T, tick string, body []byte) {
+	t.Helper()
+	rel := filepath.Join("test", "tickcheck", "testdata", strings.TrimSuffix(filepath.Base(tick), ".tick")+".csv")
+	path := filepath.Join(repoRoot(t), rel)
+	if *update {
+		if err := os.WriteFile(path, body, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (record it with -update)", err)
+	}
+	if !bytes.Equal(body, want) {
+		t.Errorf("InfluxDB 1.8.3's answer to %s's query differs from %s: rerun with -update if the change is intended, then run test/tickcheck\ngot:\n%s", tick, rel, body)
 	}
 }
 
@@ -340,7 +370,12 @@ func TestFluxOnInfluxDB18(t *testing.T) {
 		if len(bodies) != 1 {
 			t.Fatalf("%s: %d queryFlux bodies, want 1", tick, len(bodies))
 		}
-		rows := fluxQuery(t, db.URL, atNow(bodies[0], fluxNow))
+		body := fluxCSV(t, db.URL, atNow(bodies[0], fluxNow))
+		checkGolden(t, tick, body)
+		rows, err := parseAnnotatedCSV(body)
+		if err != nil {
+			t.Fatal(err)
+		}
 		for _, r := range rows {
 			keys := strings.Split(r[groupKey], ",")
 			for col, v := range r {

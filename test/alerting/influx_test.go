@@ -75,7 +75,25 @@ func fluxQuery(t testing.TB, influxURL, query string) []fluxRow {
 	return rows
 }
 
+// fluxCSV runs a Flux query and returns the annotated CSV exactly as the server sent it.
+func fluxCSV(t testing.TB, influxURL, query string) []byte {
+	t.Helper()
+	body, err := fluxBody(influxURL, query)
+	if err != nil {
+		t.Fatalf("%v\nquery:\n%s", err, query)
+	}
+	return body
+}
+
 func fluxQueryErr(influxURL, query string) ([]fluxRow, error) {
+	body, err := fluxBody(influxURL, query)
+	if err != nil {
+		return nil, err
+	}
+	return parseAnnotatedCSV(body)
+}
+
+func fluxBody(influxURL, query string) ([]byte, error) {
 	req, err := http.NewRequest(http.MethodPost, influxURL+"/api/v2/query", strings.NewReader(query))
 	if err != nil {
 		return nil, err
@@ -94,7 +112,7 @@ func fluxQueryErr(influxURL, query string) ([]fluxRow, error) {
 	if resp.StatusCode != http.StatusOK {
 		return nil, fmt.Errorf("flux query: %s: %s", resp.Status, body)
 	}
-	return parseAnnotatedCSV(body)
+	return body, nil
 }
 
 // parseAnnotatedCSV reads Flux's annotated CSV: tables separated by blank lines, each with

@@ -1,8 +1,9 @@
 // Package tickcheck checks every TICKscript in kapacitor/ with Kapacitor's own packages
 // (v1.7.x, the first line with queryFlux): tick/ast parses it, pipeline.CreatePipeline builds
 // the task's pipeline exactly as kapacitord does when a task is defined, and the alert
-// lambdas and message templates are evaluated on sample points. It is a module of its own so
-// that Kapacitor's dependencies stay out of the project's go.mod.
+// lambdas and message templates are evaluated on sample points and on InfluxDB 1.8.3's real
+// answers to the queryFlux queries (testdata/, see fluxresults_test.go). It is a module of its
+// own so that Kapacitor's dependencies stay out of the project's go.mod.
 //
 // Run: cd test/tickcheck && go test ./...   (make test-alerting does this)
 package tickcheck

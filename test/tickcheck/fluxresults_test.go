@@ -1,0 +1,139 @@
+package tickcheck
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/influxdata/kapacitor/edge"
+	"github.com/influxdata/kapacitor/influxdb"
+	"github.com/influxdata/kapacitor/pipeline"
+)
+
+// The queryFlux tasks cannot run here (Kapacitor 1.6+ needs Flux's Rust library), so their
+// runtime path is assembled from its parts: testdata/*.csv are InfluxDB 1.8.3's real answers
+// to each task's query over test/alerting's synthetic data (now pinned to
+// 2026-11-20T10:30:00Z; recorded and kept current by test/alerting's TestFluxOnInfluxDB18).
+// Each answer goes through the code Kapacitor 1.7's queryFlux node runs —
+// influxdb.NewFluxQueryResponse, then edge.ResultToBufferedBatches — and every resulting point
+// through the task's own alert lambdas and message template. The result is the alert each
+// group would raise: level and message, exactly.
+
+// batches converts a recorded answer as the queryFlux node does.
+func batches(t *testing.T, name string) []edge.BufferedBatchMessage {
+	t.Helper()
+	f, err := os.Open(filepath.Join("testdata", name+".csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	resp, err := influxdb.NewFluxQueryResponse(f)
+	if err != nil {
+		t.Fatalf("%s: Kapacitor cannot read the answer: %v", name, err)
+	}
+	var out []edge.BufferedBatchMessage
+	for _, res := range resp.Results {
+		bs, err := edge.ResultToBufferedBatches(res, false)
+		if err != nil {
+			t.Fatalf("%s: Kapacitor cannot convert the answer: %v", name, err)
+		}
+		out = append(out, bs...)
+	}
+	return out
+}
+
+// alerts evaluates every point as the alert node does (crit first, then warn, else OK) and
+// renders the message at that level; sorted, as groups arrive in no defined order.
+func alerts(t *testing.T, task string, a *pipeline.AlertNode, bs []edge.BufferedBatchMessage) []string {
+	t.Helper()
+	var out []string
+	for _, b := range bs {
+		for _, p := range b.Points() {
+			pt := point{tags: p.Tags(), fields: p.Fields()}
+			level := "OK"
+			if a.Crit != nil && eval(t, a.Crit, pt) {
+				level = "CRITICAL"
+			} else if a.Warn != nil && eval(t, a.Warn, pt) {
+				level = "WARNING"
+			}
+			out = append(out, level+" "+render(t, a.Message, task, level, pt))
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func equalAlerts(t *testing.T, got, want []string) {
+	t.Helper()
+	sort.Strings(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("alerts:\ngot:\n  %s\nwant:\n  %s", strings.Join(got, "\n  "), strings.Join(want, "\n  "))
+	}
+}
+
+func TestMissedRenewalOnRealAnswer(t *testing.T) {
+	s := load(t, "missed_renewal.tick")
+	bs := batches(t, "missed_renewal")
+	for _, b := range bs {
+		if got := b.Tags(); len(got) != 2 || got["domain"] == "" || got["host"] == "" {
+			t.Errorf("group tags %v, want domain and host", got)
+		}
+	}
+	equalAlerts(t, alerts(t, "missed_renewal", one[*pipeline.AlertNode](t, s), bs), []string{
+		"OK OK: certificate api.example.test on host alpha was last renewed 28 days ago; renewal is overdue after 32.0 days (45-day certificate)",
+		"CRITICAL CRITICAL: certificate blog.example.test on host beta was last renewed 55 days ago; renewal is overdue after 32.0 days (45-day certificate)",
+		"CRITICAL CRITICAL: certificate legacy.example.test on host beta was last renewed 110 days ago; renewal is overdue after 62.0 days (90-day certificate)",
+		"CRITICAL CRITICAL: certificate new.example.test on host delta was last renewed 50 days ago; renewal is overdue after 44.7 days (64-day certificate)",
+		"OK OK: certificate oldhook.example.test on host gamma was last renewed 40 days ago; renewal is overdue after 62.0 days (lifetime unknown)",
+		"OK OK: certificate shop.example.test on host alpha was last renewed 58 days ago; renewal is overdue after 62.0 days (90-day certificate)",
+		"OK OK: certificate www.shop.example.test on host alpha was last renewed 58 days ago; renewal is overdue after 62.0 days (90-day certificate)",
+	})
+}
+
+func TestCertExpiryOnRealAnswer(t *testing.T) {
+	s := load(t, "cert_expiry.tick")
+	equalAlerts(t, alerts(t, "cert_expiry", one[*pipeline.AlertNode](t, s), batches(t, "cert_expiry")), []string{
+		"OK OK: certificate for shop.example.test served by pod shop/web-0 (127.0.0.2:443) expires in 50.0 days",
+		"OK OK: certificate for shop.example.test served by pod shop/web-1 (127.0.0.3:443) expires in 50.0 days",
+		"CRITICAL CRITICAL: certificate for shop.example.test served by pod shop/web-2 (127.0.0.4:443) expires in -2.0 days",
+		"WARNING WARNING: certificate for api.example.test served by pod api/api-0 (127.0.0.5:8443) expires in 20.0 days",
+		"WARNING WARNING: certificate for api.example.test served by pod api/api-1 (127.0.0.6:8443) expires in 20.0 days",
+		"WARNING WARNING: certificate for old.example.test served by 127.0.0.11:8443 expires in 10.0 days",
+	})
+}
+
+func TestCertStatusOnRealAnswer(t *testing.T) {
+	s := load(t, "cert_status.tick")
+	equalAlerts(t, alerts(t, "cert_status", one[*pipeline.AlertNode](t, s), batches(t, "cert_status")), []string{
+		"OK OK: probe of shop.example.test on pod shop/web-0 (127.0.0.2:443) is valid",
+		"OK OK: probe of shop.example.test on pod shop/web-1 (127.0.0.3:443) is valid",
+		"CRITICAL CRITICAL: probe of shop.example.test on pod shop/web-2 (127.0.0.4:443) is expired",
+		"OK OK: probe of api.example.test on pod api/api-0 (127.0.0.5:8443) is valid",
+		"OK OK: probe of api.example.test on pod api/api-1 (127.0.0.6:8443) is valid",
+		"OK OK: probe of old.example.test on 127.0.0.11:8443 is valid",
+		"CRITICAL CRITICAL: probe of shop.example.test on 127.0.0.10:443 is unreachable",
+	})
+}
+
+// The deadman counts the points its query emits per group: one point per host, tagged host,
+// with the row count as an integer field.
+func TestCertDeadmanOnRealAnswer(t *testing.T) {
+	var got []string
+	for _, b := range batches(t, "cert_deadman") {
+		for _, p := range b.Points() {
+			got = append(got, fmt.Sprintf("tags=%v fields=%v rows=%T", p.Tags(), p.Fields(), p.Fields()["rows"]))
+		}
+	}
+	sort.Strings(got)
+	want := []string{
+		"tags=map[host:telegraf-a] fields=map[rows:3] rows=int64",
+		"tags=map[host:telegraf-b] fields=map[rows:4] rows=int64",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("points:\n got %q\nwant %q", got, want)
+	}
+}
