@@ -84,13 +84,13 @@ func TestMissedRenewalOnRealAnswer(t *testing.T) {
 		}
 	}
 	equalAlerts(t, alerts(t, "missed_renewal", one[*pipeline.AlertNode](t, s), bs), []string{
-		"OK OK: certificate api.example.test on host alpha was last renewed 28 days ago; renewal is overdue after 32.0 days (45-day certificate)",
-		"CRITICAL CRITICAL: certificate blog.example.test on host beta was last renewed 55 days ago; renewal is overdue after 32.0 days (45-day certificate)",
-		"CRITICAL CRITICAL: certificate legacy.example.test on host beta was last renewed 110 days ago; renewal is overdue after 62.0 days (90-day certificate)",
-		"CRITICAL CRITICAL: certificate new.example.test on host delta was last renewed 50 days ago; renewal is overdue after 44.7 days (64-day certificate)",
-		"OK OK: certificate oldhook.example.test on host gamma was last renewed 40 days ago; renewal is overdue after 62.0 days (lifetime unknown)",
-		"OK OK: certificate shop.example.test on host alpha was last renewed 58 days ago; renewal is overdue after 62.0 days (90-day certificate)",
-		"OK OK: certificate www.shop.example.test on host alpha was last renewed 58 days ago; renewal is overdue after 62.0 days (90-day certificate)",
+		"OK OK: certificate api.example.test on host alpha was last renewed 28 days ago (threshold 32.0 days: 45-day certificate)",
+		"CRITICAL CRITICAL: certificate blog.example.test on host beta was last renewed 55 days ago (threshold 32.0 days: 45-day certificate)",
+		"CRITICAL CRITICAL: certificate legacy.example.test on host beta was last renewed 110 days ago (threshold 62.0 days: 90-day certificate)",
+		"CRITICAL CRITICAL: certificate new.example.test on host delta was last renewed 50 days ago (threshold 44.7 days: 64-day certificate)",
+		"OK OK: certificate oldhook.example.test on host gamma was last renewed 40 days ago (threshold 62.0 days: lifetime unknown)",
+		"OK OK: certificate shop.example.test on host alpha was last renewed 58 days ago (threshold 62.0 days: 90-day certificate)",
+		"OK OK: certificate www.shop.example.test on host alpha was last renewed 58 days ago (threshold 62.0 days: 90-day certificate)",
 	})
 }
 

@@ -88,11 +88,11 @@ func TestMissedRenewalTick(t *testing.T) {
 		t.Errorf("crit %s: want true for overdue, false otherwise", lambdaText(a.Crit))
 	}
 	if got, want := render(t, a.Message, "missed_renewal", "CRITICAL", overdue),
-		"CRITICAL: certificate blog.example.test on host beta was last renewed 32 days ago; renewal is overdue after 32.0 days (45-day certificate)"; got != want {
+		"CRITICAL: certificate blog.example.test on host beta was last renewed 32 days ago (threshold 32.0 days: 45-day certificate)"; got != want {
 		t.Errorf("message\n got %q\nwant %q", got, want)
 	}
 	if got, want := render(t, a.Message, "missed_renewal", "OK", renewed),
-		"OK: certificate blog.example.test on host beta was last renewed 0 days ago; renewal is overdue after 62.0 days (lifetime unknown)"; got != want {
+		"OK: certificate blog.example.test on host beta was last renewed 0 days ago (threshold 62.0 days: lifetime unknown)"; got != want {
 		t.Errorf("message\n got %q\nwant %q", got, want)
 	}
 	if got, want := render(t, a.Id, "missed_renewal", "OK", overdue), "missed_renewal:blog.example.test@beta"; got != want {
