@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/influxdata/telegraf/config"
+	"github.com/telegraf-certexpiry/telegraf-certexpiry/internal/duration"
 )
 
 func TestInitRejectsBadOptions(t *testing.T) {
@@ -33,7 +33,7 @@ func TestInitRejectsBadOptions(t *testing.T) {
 		{"port out of range", func(c *CertExpiry) { c.Ports = []int{443, 70000} }, "ports: port 70000 out of range 1-65535"},
 		{"no ports", func(c *CertExpiry) { c.Ports = []int{} }, "ports: must list at least one port"},
 		{"zero timeout", func(c *CertExpiry) { c.Timeout = 0 }, `timeout: must be positive, got "0s"`},
-		{"negative gather timeout", func(c *CertExpiry) { c.GatherTimeout = config.Duration(-time.Second) }, `gather_timeout: must be positive, got "-1s"`},
+		{"negative gather timeout", func(c *CertExpiry) { c.GatherTimeout = duration.Duration(-time.Second) }, `gather_timeout: must be positive, got "-1s"`},
 		{"zero concurrency", func(c *CertExpiry) { c.MaxConcurrency = 0 }, "max_concurrency: must be at least 1, got 0"},
 		{"key without cert", func(c *CertExpiry) { c.TLSKey = "/k.pem" }, "tls_cert: tls_cert and tls_key must be set together"},
 		{"address with port", func(c *CertExpiry) { c.Targets = []StaticTarget{{Address: "example.test:8443"}} },
@@ -96,7 +96,7 @@ func TestCheckConfigFile(t *testing.T) {
 		{"malformed TOML", "[[inputs.certexpiry]]\ndomains = [\"a.test\"\n",
 			"PATH: toml: line 2 (last key \"inputs.certexpiry.domains\"): expected a comma (',') or array terminator (']'), but got end of file"},
 		{"bad duration", "[[inputs.certexpiry]]\ntimeout = \"5 parsecs\"\n",
-			"PATH: toml: line 2 (last key \"inputs.certexpiry.timeout\"): time: unknown unit \" parsecs\" in duration \"5 parsecs\""},
+			"PATH: toml: line 2 (last key \"inputs.certexpiry.timeout\"): \"5 parsecs\" is not a duration: use a number with a unit, like \"10s\" or \"1m30s\""},
 		{"wrong type", "[[inputs.certexpiry]]\nports = \"443\"\n",
 			"PATH: toml: line 2 (last key \"inputs.certexpiry.ports\"): incompatible types: TOML value has type string; destination has type slice"},
 		{"no block", "[agent]\ninterval = \"10s\"\n", "PATH: no [[inputs.certexpiry]] block"},

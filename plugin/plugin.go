@@ -9,10 +9,10 @@ import (
 	"time"
 
 	"github.com/influxdata/telegraf"
-	"github.com/influxdata/telegraf/config"
 	"github.com/influxdata/telegraf/plugins/inputs"
 
 	"github.com/telegraf-certexpiry/telegraf-certexpiry/internal/discovery"
+	"github.com/telegraf-certexpiry/telegraf-certexpiry/internal/duration"
 	"github.com/telegraf-certexpiry/telegraf-certexpiry/internal/probe"
 	"github.com/telegraf-certexpiry/telegraf-certexpiry/internal/target"
 )
@@ -35,8 +35,8 @@ const (
 type CertExpiry struct {
 	Domains        []string          `toml:"domains"`
 	Ports          []int             `toml:"ports"`
-	Timeout        config.Duration   `toml:"timeout"`
-	GatherTimeout  config.Duration   `toml:"gather_timeout"`
+	Timeout        duration.Duration `toml:"timeout"`
+	GatherTimeout  duration.Duration `toml:"gather_timeout"`
 	MaxConcurrency int               `toml:"max_concurrency"`
 	CAFile         string            `toml:"ca_file"`
 	TLSCert        string            `toml:"tls_cert"`
@@ -71,8 +71,8 @@ type StaticTarget struct {
 func New() *CertExpiry {
 	return &CertExpiry{
 		Ports:          []int{DefaultPort},
-		Timeout:        config.Duration(DefaultTimeout),
-		GatherTimeout:  config.Duration(DefaultGatherTimeout),
+		Timeout:        duration.Duration(DefaultTimeout),
+		GatherTimeout:  duration.Duration(DefaultGatherTimeout),
 		MaxConcurrency: DefaultMaxConcurrency,
 	}
 }

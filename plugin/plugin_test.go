@@ -13,8 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/influxdata/telegraf/config"
-
+	"github.com/telegraf-certexpiry/telegraf-certexpiry/internal/duration"
 	"github.com/telegraf-certexpiry/telegraf-certexpiry/internal/testcerts"
 )
 
@@ -89,7 +88,7 @@ func TestGatherStaticTargets(t *testing.T) {
 	c.now = func() time.Time { return now }
 	c.Domains = []string{"shop.test"}
 	c.CAFile = writeFile(t, "ca.pem", root.CertPEM())
-	c.Timeout = config.Duration(2 * time.Second)
+	c.Timeout = duration.Duration(2 * time.Second)
 	c.Targets = []StaticTarget{
 		{Address: "127.0.0.1", Ports: []int{goodSrv.Port()}, Domains: []string{"shop.test", "admin.test"}},
 		{Address: "127.0.0.2", Ports: []int{expiredSrv.Port(), closed}},
@@ -225,8 +224,8 @@ func TestGatherBudgetBoundsHangingTarget(t *testing.T) {
 	c := New()
 	c.now = func() time.Time { return now }
 	c.Domains = []string{"slow.test"}
-	c.Timeout = config.Duration(time.Minute)
-	c.GatherTimeout = config.Duration(200 * time.Millisecond)
+	c.Timeout = duration.Duration(time.Minute)
+	c.GatherTimeout = duration.Duration(200 * time.Millisecond)
 	c.Targets = []StaticTarget{{Address: "127.0.0.1", Ports: []int{port}}}
 	if err := c.Init(); err != nil {
 		t.Fatal(err)

@@ -21,6 +21,8 @@ import (
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/util/validation"
+
+	"github.com/telegraf-certexpiry/telegraf-certexpiry/internal/duration"
 )
 
 // Scope values for Config.Scope (the option names follow Telegraf's prometheus input).
@@ -84,7 +86,7 @@ type Config struct {
 
 	// SyncTimeout bounds how long a gather waits for the first LIST; default 10s. The gather's
 	// own budget bounds it too.
-	SyncTimeout Duration `toml:"sync_timeout"`
+	SyncTimeout duration.Duration `toml:"sync_timeout"`
 
 	// IngressDomains adds the TLS hosts of networking.k8s.io/v1 Ingresses to the domains
 	// probed on every pod (wildcard hosts are left out: there is no name to send as SNI).
@@ -95,22 +97,6 @@ type Config struct {
 	// Ingress hosts not to probe. Configured domains are never ignored.
 	IgnoreDomains []string `toml:"ignore_domains"`
 }
-
-// Duration is a time.Duration written as a Go duration string ("10s", "1m30s") in TOML.
-type Duration time.Duration
-
-// UnmarshalText parses a Go duration string.
-func (d *Duration) UnmarshalText(b []byte) error {
-	v, err := time.ParseDuration(string(b))
-	if err != nil {
-		return err
-	}
-	*d = Duration(v)
-	return nil
-}
-
-// MarshalText writes the duration as a Go duration string.
-func (d Duration) MarshalText() ([]byte, error) { return []byte(time.Duration(d).String()), nil }
 
 // OptionError is an invalid option of the kubernetes table. Option is the full dotted name as
 // the user wrote it, e.g. "kubernetes.pod_scrape_scope".

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/telegraf-certexpiry/telegraf-certexpiry/internal/duration"
 )
 
 func env(kv ...string) func(string) string {
@@ -119,7 +121,7 @@ func TestValidateErrorsNameTheOption(t *testing.T) {
 			`kubernetes.ports: port 0 out of range 1-65535`},
 		{"port name", Config{PortNames: []string{"HTTPS_port"}}, []string{"a.example"}, env(),
 			`kubernetes.port_names: "HTTPS_port" is not a port name: `},
-		{"sync timeout", Config{SyncTimeout: Duration(-time.Second)}, []string{"a.example"}, env(),
+		{"sync timeout", Config{SyncTimeout: duration.Duration(-time.Second)}, []string{"a.example"}, env(),
 			`kubernetes.sync_timeout: must not be negative, got "-1s"`},
 		{"no domains", Config{}, nil, env(),
 			`kubernetes: no domains to probe on the pods: set domains at the top level or ingress_domains = true`},

@@ -19,6 +19,7 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
 
+	"github.com/telegraf-certexpiry/telegraf-certexpiry/internal/duration"
 	"github.com/telegraf-certexpiry/telegraf-certexpiry/internal/target"
 )
 
@@ -160,7 +161,7 @@ func TestWatcherAPIErrorLoggedOncePerChangeAndRecovery(t *testing.T) {
 		return false, nil, nil
 	})
 	log := &recLog{}
-	s := settings(t, Config{SyncTimeout: Duration(50 * time.Millisecond)}, "example.com")
+	s := settings(t, Config{SyncTimeout: duration.Duration(50 * time.Millisecond)}, "example.com")
 	w := startWatcher(t, s, client, log)
 
 	eventually(t, "the reflector retries the LIST", func() bool { return failures.Load() >= 3 })
@@ -265,7 +266,7 @@ func TestWatcherSnapshotWaitEndsWithContext(t *testing.T) {
 	client.PrependReactor("list", "pods", func(k8stesting.Action) (bool, runtime.Object, error) {
 		return true, nil, errors.New("connection refused")
 	})
-	w := startWatcher(t, settings(t, Config{SyncTimeout: Duration(time.Hour)}, "example.com"), client, &recLog{})
+	w := startWatcher(t, settings(t, Config{SyncTimeout: duration.Duration(time.Hour)}, "example.com"), client, &recLog{})
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	if snap := w.Snapshot(ctx); snap.Synced {

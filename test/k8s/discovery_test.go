@@ -14,9 +14,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
-	"github.com/influxdata/telegraf/config"
-
 	"github.com/telegraf-certexpiry/telegraf-certexpiry/internal/discovery"
+	"github.com/telegraf-certexpiry/telegraf-certexpiry/internal/duration"
 	"github.com/telegraf-certexpiry/telegraf-certexpiry/internal/testcerts"
 	"github.com/telegraf-certexpiry/telegraf-certexpiry/internal/testenv"
 	"github.com/telegraf-certexpiry/telegraf-certexpiry/plugin"
@@ -76,7 +75,7 @@ func (c *cluster) plugin(t *testing.T, kcfg discovery.Config, log *logger) *plug
 	p.Domains = []string{"shop.test", "www.shop.test"}
 	p.Ports = []int{c.port}
 	p.CAFile = c.caFile
-	p.Timeout = config.Duration(5 * time.Second)
+	p.Timeout = duration.Duration(5 * time.Second)
 	p.Kubernetes = &kcfg
 	if err := p.Init(); err != nil {
 		t.Fatal(err)
@@ -181,7 +180,7 @@ func TestKubernetesDiscoveryOnRealAPIServer(t *testing.T) {
 		p := c.plugin(t, discovery.Config{
 			KubeConfig:  c.api.Kubeconfig(nobodyToken, "nobody"),
 			Namespaces:  []string{"shop"},
-			SyncTimeout: discovery.Duration(3 * time.Second),
+			SyncTimeout: duration.Duration(3 * time.Second),
 		}, log)
 		// The reflector first tries to stream the list with a WATCH, then falls back to a
 		// LIST: both are refused, each text is reported once.
@@ -364,7 +363,7 @@ func TestKubernetesDiscoveryOnRealAPIServer(t *testing.T) {
 		rp := c.plugin(t, discovery.Config{
 			KubeConfig:  c.api.Kubeconfig("revoked-or-expired", "bad"),
 			Namespaces:  []string{"shop"},
-			SyncTimeout: discovery.Duration(2 * time.Second),
+			SyncTimeout: duration.Duration(2 * time.Second),
 		}, log)
 		d := discoveryRow(t, gather(t, rp))
 		wantErr := "pods in namespace shop: Unauthorized: the API server rejected the credentials (expired or revoked token?)"

@@ -21,6 +21,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/telegraf-certexpiry/telegraf-certexpiry/internal/discovery"
+	"github.com/telegraf-certexpiry/telegraf-certexpiry/internal/duration"
 	"github.com/telegraf-certexpiry/telegraf-certexpiry/internal/testenv"
 	"github.com/telegraf-certexpiry/telegraf-certexpiry/plugin"
 )
@@ -293,7 +294,7 @@ func TestNamespacedRBAC(t *testing.T) {
 		p.Log = &logger{}
 		p.Domains = []string{"web.test"}
 		p.Ports = []int{testenv.FreePort(t)}
-		p.Kubernetes = &discovery.Config{KubeConfig: kubeconfig, Namespaces: namespaces, SyncTimeout: discovery.Duration(2 * time.Second)}
+		p.Kubernetes = &discovery.Config{KubeConfig: kubeconfig, Namespaces: namespaces, SyncTimeout: duration.Duration(2 * time.Second)}
 		if err := p.Init(); err != nil {
 			t.Fatal(err)
 		}

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/telegraf-certexpiry/telegraf-certexpiry/internal/duration"
 )
 
 // Defaults.
@@ -80,9 +82,9 @@ type Config struct {
 	Spool string `toml:"spool"`
 	// Timeout bounds each HTTP attempt (default 10s); Retries (default 3, at most 10) more
 	// attempts follow a 5xx or connection error, after RetryBackoff (default 1s), doubling.
-	Timeout      Duration `toml:"timeout"`
-	Retries      int      `toml:"retries"`
-	RetryBackoff Duration `toml:"retry_backoff"`
+	Timeout      duration.Duration `toml:"timeout"`
+	Retries      int               `toml:"retries"`
+	RetryBackoff duration.Duration `toml:"retry_backoff"`
 	// BatchSize is the most lines sent in one request when the spool is delivered (default 1000).
 	BatchSize int `toml:"batch_size"`
 	// Tags are added to every point; "domain" and "host" are reserved.
@@ -95,19 +97,6 @@ type Config struct {
 	retriesSet bool
 	// fromEnv records the keys an environment variable set, so errors point there.
 	fromEnv map[string]bool
-}
-
-// Duration is a time.Duration written as a Go duration string ("10s", "1m30s").
-type Duration time.Duration
-
-// UnmarshalText implements encoding.TextUnmarshaler for TOML.
-func (d *Duration) UnmarshalText(b []byte) error {
-	v, err := time.ParseDuration(string(b))
-	if err != nil {
-		return err
-	}
-	*d = Duration(v)
-	return nil
 }
 
 // Error names the setting (TOML key or environment variable) that is wrong.

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/telegraf-certexpiry/telegraf-certexpiry/internal/duration"
 )
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -52,7 +54,7 @@ timeout = "3s"
 		URL: "http://127.0.0.1:8086", API: "v1", Database: "certs", RetentionPolicy: "autogen",
 		Username: "certbot", Password: "s3cr$t", V1Auth: "basic",
 		Measurement: "certbot_renewal", Host: "from env", Spool: "/tmp/x.lp",
-		Timeout: Duration(3 * time.Second), Retries: 0, RetryBackoff: Duration(time.Second), BatchSize: 1000,
+		Timeout: duration.Duration(3 * time.Second), Retries: 0, RetryBackoff: duration.Duration(time.Second), BatchSize: 1000,
 		Tags: map[string]string{"env": "prod", "dc": "us2", "team": "web"},
 		Path: path, retriesSet: true,
 		fromEnv: map[string]bool{"host": true, "database": true, "tags": true, "spool": true},
@@ -84,7 +86,7 @@ func TestLoadDefaultsEnvOnly(t *testing.T) {
 		URL: "https://influx.example:8086/prefix", API: "v2", Org: "ops", Bucket: "certs",
 		Token: "tok-123", TokenFile: tokenFile, V1Auth: "basic",
 		Measurement: "certbot_renewal", Spool: DefaultSpool,
-		Timeout: Duration(10 * time.Second), Retries: 5, RetryBackoff: Duration(time.Second), BatchSize: 1000,
+		Timeout: duration.Duration(10 * time.Second), Retries: 5, RetryBackoff: duration.Duration(time.Second), BatchSize: 1000,
 		retriesSet: true,
 		fromEnv:    map[string]bool{"url": true, "api": true, "org": true, "bucket": true, "token_file": true, "retries": true},
 	}
@@ -132,7 +134,7 @@ func TestLoadErrors(t *testing.T) {
 		{"token readable by group", "api = \"v2\"\ntoken = \"t\"\n", 0o640, nil,
 			"config file holding a secret is readable by group or others: it holds token and has mode 0640; run `chmod 600 PATH` (or move the secret to token_file)"},
 		{"bad toml", "url = \n", 0o600, nil, "toml: line 1 (last key \"url\"): expected value but found '\\n' instead"},
-		{"bad duration", "timeout = \"10 seconds\"\n", 0o600, nil, "toml: line 1 (last key \"timeout\"): time: unknown unit \" seconds\" in duration \"10 seconds\""},
+		{"bad duration", "timeout = \"10 seconds\"\n", 0o600, nil, "toml: line 1 (last key \"timeout\"): \"10 seconds\" is not a duration: use a number with a unit, like \"10s\" or \"1m30s\""},
 		{"bad url scheme", "url = \"127.0.0.1:8086\"\n", 0o600, nil, "url: \"127.0.0.1:8086\": want an http:// or https:// base URL such as http://127.0.0.1:8086"},
 		{"url with query", "url = \"http://127.0.0.1:8086/write?db=x\"\n", 0o600, nil, "url: \"http://127.0.0.1:8086/write?db=x\": give the base URL without query or fragment; database, bucket and credentials have their own settings"},
 		{"url with credentials", "url = \"http://u:secret@127.0.0.1:8086\"\n", 0o600, nil, "url: \"http://u:xxxxx@127.0.0.1:8086\": put credentials in username/password or token, not in the URL"},
@@ -164,7 +166,7 @@ func TestLoadErrors(t *testing.T) {
 
 func TestLoadEnvErrors(t *testing.T) {
 	for _, tc := range []struct{ k, v, want string }{
-		{"CERTEXPIRY_HOOK_TIMEOUT", "10", `environment: CERTEXPIRY_HOOK_TIMEOUT: "10": time: missing unit in duration "10"`},
+		{"CERTEXPIRY_HOOK_TIMEOUT", "10", `environment: CERTEXPIRY_HOOK_TIMEOUT: "10": "10" is not a duration: use a number with a unit, like "10s" or "1m30s"`},
 		{"CERTEXPIRY_HOOK_RETRIES", "many", `environment: CERTEXPIRY_HOOK_RETRIES: "many": strconv.Atoi: parsing "many": invalid syntax`},
 		{"CERTEXPIRY_HOOK_TAGS", "env", `environment: CERTEXPIRY_HOOK_TAGS: "env": want key=value[,key=value...], got item "env"`},
 		{"CERTEXPIRY_HOOK_URL", "ftp://127.0.0.1", `environment: CERTEXPIRY_HOOK_URL: "ftp://127.0.0.1": want an http:// or https:// base URL such as http://127.0.0.1:8086`},

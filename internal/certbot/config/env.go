@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"time"
 )
 
 // envPrefix starts every environment variable the hook reads (besides certbot's RENEWED_*).
@@ -37,21 +36,13 @@ var envKeys = []envKey{
 	{"measurement", str(func(c *Config) *string { return &c.Measurement })},
 	{"host", str(func(c *Config) *string { return &c.Host })},
 	{"spool", str(func(c *Config) *string { return &c.Spool })},
-	{"timeout", func(c *Config, v string) error {
-		d, err := time.ParseDuration(v)
-		c.Timeout = Duration(d)
-		return err
-	}},
+	{"timeout", func(c *Config, v string) error { return c.Timeout.UnmarshalText([]byte(v)) }},
 	{"retries", func(c *Config, v string) error {
 		n, err := strconv.Atoi(v)
 		c.Retries, c.retriesSet = n, true
 		return err
 	}},
-	{"retry_backoff", func(c *Config, v string) error {
-		d, err := time.ParseDuration(v)
-		c.RetryBackoff = Duration(d)
-		return err
-	}},
+	{"retry_backoff", func(c *Config, v string) error { return c.RetryBackoff.UnmarshalText([]byte(v)) }},
 	{"batch_size", func(c *Config, v string) error {
 		n, err := strconv.Atoi(v)
 		c.BatchSize = n

@@ -6,6 +6,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/telegraf-certexpiry/telegraf-certexpiry/internal/duration"
 )
 
 // readSecrets loads password_file / token_file. Surrounding white space (the trailing newline
@@ -50,13 +52,13 @@ func (c *Config) applyDefaults() {
 		c.Spool = DefaultSpool
 	}
 	if c.Timeout == 0 {
-		c.Timeout = Duration(DefaultTimeout)
+		c.Timeout = duration.Duration(DefaultTimeout)
 	}
 	if !c.retriesSet {
 		c.Retries = DefaultRetries
 	}
 	if c.RetryBackoff == 0 {
-		c.RetryBackoff = Duration(DefaultRetryBackoff)
+		c.RetryBackoff = duration.Duration(DefaultRetryBackoff)
 	}
 	if c.BatchSize == 0 {
 		c.BatchSize = DefaultBatchSize
