@@ -18,6 +18,7 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 
 	"github.com/telegraf-certexpiry/telegraf-certexpiry/internal/discovery"
+	"github.com/telegraf-certexpiry/telegraf-certexpiry/internal/metrictest"
 	"github.com/telegraf-certexpiry/telegraf-certexpiry/internal/testcerts"
 )
 
@@ -103,7 +104,7 @@ func TestGatherKubernetesPodsFindsTheBadReplica(t *testing.T) {
 		k8sPod("shop", "web-e", "", "", false),
 		k8sPod("elsewhere", "x", "node-1", "127.0.0.25", true),
 	)
-	acc := &accumulator{}
+	acc := &metrictest.Accumulator{}
 	if err := c.Start(acc); err != nil {
 		t.Fatal(err)
 	}
@@ -111,11 +112,11 @@ func TestGatherKubernetesPodsFindsTheBadReplica(t *testing.T) {
 	if err := c.Gather(acc); err != nil {
 		t.Fatal(err)
 	}
-	if len(acc.errors) != 0 {
-		t.Fatalf("errors: %v", acc.errors)
+	if len(acc.Errors()) != 0 {
+		t.Fatalf("errors: %v", acc.Errors())
 	}
 
-	disc := acc.measurement(DiscoveryMeasurement)
+	disc := acc.Measurement(DiscoveryMeasurement)
 	if len(disc) != 1 {
 		t.Fatalf("%d discovery rows: %v", len(disc), disc)
 	}
@@ -126,7 +127,7 @@ func TestGatherKubernetesPodsFindsTheBadReplica(t *testing.T) {
 	}
 
 	var got []string
-	for _, r := range acc.measurement(Measurement) {
+	for _, r := range acc.Measurement(Measurement) {
 		got = append(got, tagLine(r.Tags)+" status_code="+strconv.FormatInt(r.Fields["status_code"].(int64), 10))
 	}
 	sort.Strings(got)
@@ -175,13 +176,13 @@ func TestKubernetesNodeScopeTagsTheNode(t *testing.T) {
 	if c.kube.settings.FieldSelector != "spec.nodeName=node-2" {
 		t.Fatalf("field selector %q", c.kube.settings.FieldSelector)
 	}
-	acc := &accumulator{}
+	acc := &metrictest.Accumulator{}
 	// Before Start (Telegraf's --test of a service input calls Gather only): no targets, and
 	// the row says why.
 	if ts := c.kube.targets(context.Background(), acc); ts != nil {
 		t.Fatalf("targets before start: %v", ts)
 	}
-	rows := acc.measurement(DiscoveryMeasurement)
+	rows := acc.Measurement(DiscoveryMeasurement)
 	wantFields := discoveryRow(0, 0, 0, 0, false, nil)
 	wantFields["error"] = "kubernetes discovery not started"
 	if len(rows) != 1 || !reflect.DeepEqual(rows[0].Tags, map[string]string{"source": "kubernetes", "scope": "node", "node": "node-2"}) ||
@@ -200,7 +201,7 @@ func TestKubernetesStartWithoutClusterFails(t *testing.T) {
 	if err := c.Init(); err != nil {
 		t.Fatal(err)
 	}
-	err := c.Start(&accumulator{})
+	err := c.Start(&metrictest.Accumulator{})
 	want := "kubernetes: no kube_config given and not running in a pod: unable to load in-cluster configuration, KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT must be defined"
 	if err == nil || err.Error() != want {
 		t.Fatalf("Start: %v\nwant %s", err, want)

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/telegraf-certexpiry/telegraf-certexpiry/internal/duration"
+	"github.com/telegraf-certexpiry/telegraf-certexpiry/internal/metrictest"
 	"github.com/telegraf-certexpiry/telegraf-certexpiry/internal/testcerts"
 )
 
@@ -96,7 +97,7 @@ func TestGatherStaticTargets(t *testing.T) {
 	if err := c.Init(); err != nil {
 		t.Fatal(err)
 	}
-	acc := &accumulator{}
+	acc := &metrictest.Accumulator{}
 	if err := c.Start(acc); err != nil {
 		t.Fatal(err)
 	}
@@ -104,8 +105,8 @@ func TestGatherStaticTargets(t *testing.T) {
 	if err := c.Gather(acc); err != nil {
 		t.Fatal(err)
 	}
-	if len(acc.errors) != 0 {
-		t.Fatalf("errors: %v", acc.errors)
+	if len(acc.Errors()) != 0 {
+		t.Fatalf("errors: %v", acc.Errors())
 	}
 
 	staticTags := func(addr string, port int, domain, status string) map[string]string {
@@ -118,7 +119,7 @@ func TestGatherStaticTargets(t *testing.T) {
 	expiredFields := certFields(expired, expired.Cert.NotAfter, false,
 		"x509: certificate has expired or is not yet valid: current time 2030-06-15T12:00:00Z is after 2030-06-13T12:00:00Z", true)
 	expiredFields["status_code"] = int64(1)
-	want := []row{
+	want := []metrictest.Row{
 		{Measurement: "cert_expiry", Tags: staticTags("127.0.0.1", goodSrv.Port(), "shop.test", "valid"), Fields: goodFields, Time: now},
 		{Measurement: "cert_expiry", Tags: staticTags("127.0.0.1", goodSrv.Port(), "admin.test", "not_found"), Fields: wrongDomain, Time: now},
 		{Measurement: "cert_expiry", Tags: staticTags("127.0.0.2", expiredSrv.Port(), "shop.test", "expired"), Fields: expiredFields, Time: now},
@@ -127,7 +128,7 @@ func TestGatherStaticTargets(t *testing.T) {
 			"error":       fmt.Sprintf("dial 127.0.0.2:%d: dial tcp 127.0.0.2:%d: connect: connection refused", closed, closed),
 		}, Time: now},
 	}
-	got := acc.measurement("cert_expiry")
+	got := acc.Measurement("cert_expiry")
 	if len(got) != len(want) {
 		t.Fatalf("got %d rows, want %d:\n%v", len(got), len(want), got)
 	}
@@ -151,11 +152,11 @@ func TestGatherStaticTargets(t *testing.T) {
 	}
 
 	// A second gather reports afresh: nothing is carried over.
-	acc2 := &accumulator{}
+	acc2 := &metrictest.Accumulator{}
 	if err := c.Gather(acc2); err != nil {
 		t.Fatal(err)
 	}
-	if n := len(acc2.measurement("cert_expiry")); n != 4 {
+	if n := len(acc2.Measurement("cert_expiry")); n != 4 {
 		t.Fatalf("second gather: %d rows, want 4", n)
 	}
 }
@@ -173,13 +174,13 @@ func TestFieldTypesAreStableAcrossStatuses(t *testing.T) {
 	if err := c.Init(); err != nil {
 		t.Fatal(err)
 	}
-	acc := &accumulator{}
+	acc := &metrictest.Accumulator{}
 	if err := c.Gather(acc); err != nil {
 		t.Fatal(err)
 	}
 	types := map[string]string{}
 	statuses := map[string]bool{}
-	for _, r := range acc.measurement("cert_expiry") {
+	for _, r := range acc.Measurement("cert_expiry") {
 		statuses[r.Tags["status"]] = true
 		for k, v := range r.Fields {
 			ty := fmt.Sprintf("%T", v)
@@ -202,25 +203,9 @@ func TestFieldTypesAreStableAcrossStatuses(t *testing.T) {
 // A target that accepts and never handshakes cannot hold a gather past gather_timeout: its row
 // reports the timeout.
 func TestGatherBudgetBoundsHangingTarget(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
-	go func() {
-		var held []net.Conn
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				for _, c := range held {
-					c.Close()
-				}
-				return
-			}
-			held = append(held, c)
-		}
-	}()
-	port := l.Addr().(*net.TCPAddr).Port
+	silent := must(testcerts.ServeSilent("127.0.0.1:0"))
+	t.Cleanup(func() { silent.Close() })
+	port := silent.Port()
 	c := New()
 	c.now = func() time.Time { return now }
 	c.Domains = []string{"slow.test"}
@@ -230,16 +215,16 @@ func TestGatherBudgetBoundsHangingTarget(t *testing.T) {
 	if err := c.Init(); err != nil {
 		t.Fatal(err)
 	}
-	acc := &accumulator{}
+	acc := &metrictest.Accumulator{}
 	if err := c.Gather(acc); err != nil {
 		t.Fatal(err)
 	}
-	rows := acc.measurement("cert_expiry")
+	rows := acc.Measurement("cert_expiry")
 	if len(rows) != 1 {
 		t.Fatalf("%d rows, want 1", len(rows))
 	}
 	delete(rows[0].Fields, "handshake_ms")
-	want := row{Measurement: "cert_expiry", Time: now,
+	want := metrictest.Row{Measurement: "cert_expiry", Time: now,
 		Tags:   map[string]string{"source": "static", "address": "127.0.0.1", "port": strconv.Itoa(port), "domain": "slow.test", "status": "timeout"},
 		Fields: map[string]any{"status_code": int64(6), "error": fmt.Sprintf("handshake 127.0.0.1:%d: context deadline exceeded", port)}}
 	if !reflect.DeepEqual(rows[0], want) {

@@ -18,7 +18,7 @@ import (
 type benchScene struct {
 	probes  []target.Probe
 	servers []*testcerts.Server
-	hanging []net.Listener
+	hanging []*testcerts.Silent
 	roots   *testcerts.CA
 }
 
@@ -44,25 +44,12 @@ func newBenchScene(b *testing.B, listeners, domainsPer, hangingListeners int) *b
 		var port int
 		if i < hangingListeners {
 			// Accepts connections and never answers the ClientHello.
-			l, err := net.Listen("tcp", addr+":0")
+			l, err := testcerts.ServeSilent(addr + ":0")
 			if err != nil {
 				b.Fatal(err)
 			}
 			s.hanging = append(s.hanging, l)
-			go func() {
-				var held []net.Conn
-				for {
-					c, err := l.Accept()
-					if err != nil {
-						for _, c := range held {
-							c.Close()
-						}
-						return
-					}
-					held = append(held, c)
-				}
-			}()
-			port = l.Addr().(*net.TCPAddr).Port
+			port = l.Port()
 		} else {
 			srv, err := testcerts.ServeLeaf(addr+":0", leaf)
 			if err != nil {

@@ -260,22 +260,12 @@ func TestProbeFailures(t *testing.T) {
 	})
 
 	t.Run("accepts and never handshakes: timeout", func(t *testing.T) {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
+		l, err := testcerts.ServeSilent("127.0.0.1:0")
 		if err != nil {
 			t.Fatal(err)
 		}
-		var held []net.Conn
-		go func() {
-			for {
-				c, err := l.Accept()
-				if err != nil {
-					return
-				}
-				held = append(held, c)
-			}
-		}()
 		t.Cleanup(func() { l.Close() })
-		port := l.Addr().(*net.TCPAddr).Port
+		port := l.Port()
 		r := probeOnce(t, p, "127.0.0.1", port, "silent.test")
 		want := fmt.Sprintf("handshake 127.0.0.1:%d: context deadline exceeded", port)
 		if r.Status != StatusTimeout || errText(r.Err) != want {

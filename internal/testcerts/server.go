@@ -82,3 +82,47 @@ func (s *Server) Close() error {
 	}
 	return err
 }
+
+// Silent is a listener that accepts connections and never says a word: a TLS client waits for
+// a ServerHello until its deadline. Close releases the held connections.
+type Silent struct {
+	Listener net.Listener
+	done     chan struct{}
+}
+
+// ServeSilent listens on addr (e.g. "127.0.0.1:0") and holds every connection open, silent.
+func ServeSilent(addr string) (*Silent, error) {
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	s := &Silent{Listener: l, done: make(chan struct{})}
+	go func() {
+		defer close(s.done)
+		var held []net.Conn
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				for _, c := range held {
+					c.Close()
+				}
+				return
+			}
+			held = append(held, c)
+		}
+	}()
+	return s, nil
+}
+
+// Port returns the listener's port.
+func (s *Silent) Port() int { return s.Listener.Addr().(*net.TCPAddr).Port }
+
+// Close stops listening and closes the held connections.
+func (s *Silent) Close() error {
+	err := s.Listener.Close()
+	<-s.done
+	if errors.Is(err, net.ErrClosed) {
+		return nil
+	}
+	return err
+}

@@ -93,8 +93,8 @@ func gather(t *testing.T, p *plugin.CertExpiry) *acc {
 	if err := p.Gather(a); err != nil {
 		t.Fatal(err)
 	}
-	if len(a.errors) > 0 {
-		t.Fatalf("gather errors: %v", a.errors)
+	if len(a.Errors()) > 0 {
+		t.Fatalf("gather errors: %v", a.Errors())
 	}
 	return a
 }
@@ -102,7 +102,7 @@ func gather(t *testing.T, p *plugin.CertExpiry) *acc {
 // discoveryRow returns the single cert_expiry_discovery row of a gather.
 func discoveryRow(t *testing.T, a *acc) row {
 	t.Helper()
-	rows := a.measurement(plugin.DiscoveryMeasurement)
+	rows := a.Measurement(plugin.DiscoveryMeasurement)
 	if len(rows) != 1 {
 		t.Fatalf("%d discovery rows: %v", len(rows), rows)
 	}
@@ -190,7 +190,7 @@ func TestKubernetesDiscoveryOnRealAPIServer(t *testing.T) {
 		wantErr := "pods in namespace shop: " + forbidden("list") + "; " + forbidden("watch")
 		for range 3 {
 			a := gather(t, p)
-			if rows := a.certRows(); rows != nil {
+			if rows := certRows(a); rows != nil {
 				t.Fatalf("rows without access: %v", rows)
 			}
 			d := discoveryRow(t, a)
@@ -219,7 +219,7 @@ func TestKubernetesDiscoveryOnRealAPIServer(t *testing.T) {
 		t.Setenv("NODE_NAME", "node-b")
 		p := c.plugin(t, discovery.Config{KubeContext: "sa", Scope: "node", LabelSelector: "app=shop"}, &logger{})
 		a := gather(t, p)
-		if got, want := a.certRows(), c.wantRows("web-1@127.0.0.12/node-b=valid", "web-2@127.0.0.13/node-b=expired"); !reflect.DeepEqual(got, want) {
+		if got, want := certRows(a), c.wantRows("web-1@127.0.0.12/node-b=valid", "web-2@127.0.0.13/node-b=expired"); !reflect.DeepEqual(got, want) {
 			t.Fatalf("rows\n got %q\nwant %q", got, want)
 		}
 		d := discoveryRow(t, a)
@@ -238,7 +238,7 @@ func TestKubernetesDiscoveryOnRealAPIServer(t *testing.T) {
 	t.Run("first gather finds the bad replica", func(t *testing.T) {
 		a := gather(t, p)
 		want := c.wantRows("web-0@127.0.0.11/node-a=valid", "web-1@127.0.0.12/node-b=valid", "web-2@127.0.0.13/node-b=expired")
-		if got := a.certRows(); !reflect.DeepEqual(got, want) {
+		if got := certRows(a); !reflect.DeepEqual(got, want) {
 			t.Fatalf("rows\n got %q\nwant %q", got, want)
 		}
 		d := discoveryRow(t, a)
@@ -275,7 +275,7 @@ func TestKubernetesDiscoveryOnRealAPIServer(t *testing.T) {
 		var a *acc
 		eventually(t, "a gather shows web-2, web-3 and web-5", func() bool {
 			a = gather(t, p)
-			return reflect.DeepEqual(a.certRows(), want)
+			return reflect.DeepEqual(certRows(a), want)
 		})
 		wantFields := counts(5, 3, 6, true, map[string]int64{"not_ready": 1, "terminating": 1})
 		if got := fieldsWithout(discoveryRow(t, a).Fields, "api_requests"); !reflect.DeepEqual(got, wantFields) {
@@ -307,7 +307,7 @@ func TestKubernetesDiscoveryOnRealAPIServer(t *testing.T) {
 		// (already there), a wildcard (no SNI name) and an ignored host: nothing new.
 		a := gather(t, ip)
 		want := c.wantRows("web-2@127.0.0.13/node-b=expired", "web-3@127.0.0.14/node-a=valid", "web-5@127.0.0.17/node-b=valid")
-		if got := a.certRows(); !reflect.DeepEqual(got, want) {
+		if got := certRows(a); !reflect.DeepEqual(got, want) {
 			t.Fatalf("rows\n got %q\nwant %q", got, want)
 		}
 		if _, err := c.admin.NetworkingV1().Ingresses("shop").Create(ctx, ing("api", "api.shop.test"), metav1.CreateOptions{}); err != nil {
@@ -323,7 +323,7 @@ func TestKubernetesDiscoveryOnRealAPIServer(t *testing.T) {
 		sort.Strings(want)
 		eventually(t, "api.shop.test is probed on every pod", func() bool {
 			a = gather(t, ip)
-			return reflect.DeepEqual(a.certRows(), want)
+			return reflect.DeepEqual(certRows(a), want)
 		})
 		if d := discoveryRow(t, a); d.Fields["domains"] != int64(3) || d.Fields["probes"] != int64(9) {
 			t.Fatalf("discovery fields %v", d.Fields)
@@ -353,7 +353,7 @@ func TestKubernetesDiscoveryOnRealAPIServer(t *testing.T) {
 			"address=::1,domain=shop.test,namespace=shop,node=node-a,pod=dual-0,port=" + p + ",source=kubernetes,status=expired status_code=1",
 			"address=::1,domain=www.shop.test,namespace=shop,node=node-a,pod=dual-0,port=" + p + ",source=kubernetes,status=expired status_code=1",
 		}
-		if got := a.certRows(); !reflect.DeepEqual(got, want) {
+		if got := certRows(a); !reflect.DeepEqual(got, want) {
 			t.Fatalf("rows\n got %q\nwant %q", got, want)
 		}
 	})
@@ -382,7 +382,7 @@ func TestKubernetesDiscoveryOnRealAPIServer(t *testing.T) {
 		var d row
 		eventually(t, "the outage shows in cert_expiry_discovery", func() bool {
 			a := gather(t, p)
-			if got := a.certRows(); !reflect.DeepEqual(got, want) {
+			if got := certRows(a); !reflect.DeepEqual(got, want) {
 				t.Fatalf("rows during the outage\n got %q\nwant %q", got, want)
 			}
 			d = discoveryRow(t, a)
@@ -398,7 +398,7 @@ func TestKubernetesDiscoveryOnRealAPIServer(t *testing.T) {
 		var a *acc
 		eventually(t, "web-6 appears after the restart", func() bool {
 			a = gather(t, p)
-			return reflect.DeepEqual(a.certRows(), want)
+			return reflect.DeepEqual(certRows(a), want)
 		})
 		eventually(t, "the error clears", func() bool { return discoveryRow(t, gather(t, p)).Fields["error"] == nil })
 		t.Logf("plugin log:\n%s", strings.Join(log.all(), "\n"))

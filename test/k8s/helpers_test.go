@@ -31,67 +31,21 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/restmapper"
 
+	"github.com/telegraf-certexpiry/telegraf-certexpiry/internal/metrictest"
 	"github.com/telegraf-certexpiry/telegraf-certexpiry/internal/testcerts"
 	"github.com/telegraf-certexpiry/telegraf-certexpiry/internal/testenv"
 )
 
+// acc records what the plugin emits.
+type acc = metrictest.Accumulator
+
 // row is one metric the plugin emitted.
-type row struct {
-	Measurement string
-	Tags        map[string]string
-	Fields      map[string]any
-}
-
-// acc is a minimal telegraf.Accumulator that records rows (Telegraf's testutil would pull
-// testcontainers into this package's build).
-type acc struct {
-	mu     sync.Mutex
-	rows   []row
-	errors []error
-}
-
-func (a *acc) AddFields(m string, f map[string]any, t map[string]string, _ ...time.Time) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	a.rows = append(a.rows, row{m, t, f})
-}
-func (a *acc) AddGauge(m string, f map[string]any, t map[string]string, ts ...time.Time) {
-	a.AddFields(m, f, t, ts...)
-}
-func (a *acc) AddCounter(m string, f map[string]any, t map[string]string, ts ...time.Time) {
-	a.AddFields(m, f, t, ts...)
-}
-func (a *acc) AddSummary(m string, f map[string]any, t map[string]string, ts ...time.Time) {
-	a.AddFields(m, f, t, ts...)
-}
-func (a *acc) AddHistogram(m string, f map[string]any, t map[string]string, ts ...time.Time) {
-	a.AddFields(m, f, t, ts...)
-}
-func (a *acc) AddMetric(m telegraf.Metric) { a.AddFields(m.Name(), m.Fields(), m.Tags()) }
-func (a *acc) SetPrecision(time.Duration)  {}
-func (a *acc) AddError(err error) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	a.errors = append(a.errors, err)
-}
-func (a *acc) WithTracking(int) telegraf.TrackingAccumulator { panic("not used") }
-
-func (a *acc) measurement(name string) []row {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	var out []row
-	for _, r := range a.rows {
-		if r.Measurement == name {
-			out = append(out, r)
-		}
-	}
-	return out
-}
+type row = metrictest.Row
 
 // certRows renders the cert_expiry rows as sorted "tags status_code=N" lines.
-func (a *acc) certRows() []string {
+func certRows(a *acc) []string {
 	var out []string
-	for _, r := range a.measurement("cert_expiry") {
+	for _, r := range a.Measurement("cert_expiry") {
 		out = append(out, tagLine(r.Tags)+" status_code="+strconv.FormatInt(r.Fields["status_code"].(int64), 10))
 	}
 	sort.Strings(out)
