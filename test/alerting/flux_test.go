@@ -98,10 +98,16 @@ func renewalLines(t testing.TB) []string {
 func probeLines() []string {
 	at := func(minutesAgo int) time.Time { return fluxNow.Add(-time.Duration(minutesAgo) * time.Minute) }
 	row := func(p probe, host string, status string, code int, expiryDays int64, fp string, ts time.Time) string {
-		l := p.line(status, code, fmt.Sprintf(`expiry=%di,fingerprint_sha256="%s",verified=true`, expiryDays*86400, fp), ts)
+		verified, verr := status == "valid", ""
+		if !verified {
+			verr = "x509: certificate has expired or is not yet valid"
+		}
+		if p == staticOld { // valid, but its chain does not verify
+			verified, verr = false, "x509: certificate signed by unknown authority"
+		}
+		l := p.line(status, code, fmt.Sprintf(`expiry=%di,fingerprint_sha256="%s",verified=%t,verification_error="%s"`, expiryDays*86400, fp, verified, verr), ts)
 		return strings.Replace(l, "host=telegraf-a", "host="+host, 1)
 	}
-	apiPod1 := probe{"api", "api-1", "127.0.0.6", "8443", "api.example.test"}
 	gonePod := probe{"shop", "web-9", "127.0.0.9", "443", "shop.example.test"}
 	return []string{
 		row(podWeb0, "telegraf-a", "valid", 0, 50, "aa", at(1)),
@@ -109,7 +115,7 @@ func probeLines() []string {
 		row(podWeb2, "telegraf-a", "valid", 0, 50, "aa", at(7)),   // web-2 served the right one …
 		row(podWeb2, "telegraf-a", "expired", 1, -2, "bb", at(1)), // … then an old one
 		row(podAPI0, "telegraf-b", "valid", 0, 20, "cc", at(1)),
-		row(apiPod1, "telegraf-b", "valid", 0, 20, "cc", at(1)),
+		row(podAPI1, "telegraf-b", "valid", 0, 20, "cc", at(1)),
 		row(staticOld, "telegraf-b", "valid", 0, 10, "dd", at(1)),
 		strings.Replace(failedRow(staticLB, "unreachable", 4, at(1)), "host=telegraf-a", "host=telegraf-b", 1),
 		row(gonePod, "telegraf-a", "valid", 0, 1, "ee", at(20)), // deleted pod: outside the window
@@ -362,8 +368,8 @@ func TestFluxOnInfluxDB18(t *testing.T) {
 	})
 
 	// Every queryFlux body, run as Kapacitor would run it: Kapacitor turns group-key columns
-	// into tags and the others into fields, and cannot convert a null field (its CSV reader
-	// fails on an empty number), so both are asserted.
+	// into tags and the others into fields, and cannot convert a null number (its CSV reader
+	// fails on it) or a null boolean (it reads it as true), so both are asserted.
 	kapacitorRows := func(t *testing.T, tick string) []fluxRow {
 		t.Helper()
 		bodies := queryFluxBodies(readRepoFile(t, tick))
@@ -379,8 +385,9 @@ func TestFluxOnInfluxDB18(t *testing.T) {
 		for _, r := range rows {
 			keys := strings.Split(r[groupKey], ",")
 			for col, v := range r {
-				if v == "" && col != groupKey && !slices.Contains(keys, col) {
-					t.Errorf("%s: field %s is null in %v", tick, col, r)
+				// An empty string is a value; an empty number or boolean is a null.
+				if v == "" && !strings.HasPrefix(col, "#") && !slices.Contains(keys, col) && r[typePrefix+col] != "string" {
+					t.Errorf("%s: field %s (%s) is null in %v", tick, col, r[typePrefix+col], r)
 				}
 			}
 		}
@@ -418,15 +425,19 @@ func TestFluxOnInfluxDB18(t *testing.T) {
 	t.Run("kapacitor/cert_status.tick", func(t *testing.T) {
 		rows := kapacitorRows(t, "kapacitor/cert_status.tick")
 		sort.Slice(rows, func(i, j int) bool { return rows[i]["address"] < rows[j]["address"] })
-		equalLines(t, "tags and fields", cols(rows, "address", "status_code", "status"), []string{
-			"address=127.0.0.10 status_code=4 status=unreachable",
-			"address=127.0.0.11 status_code=0 status=valid",
-			"address=127.0.0.2 status_code=0 status=valid",
-			"address=127.0.0.3 status_code=0 status=valid",
-			"address=127.0.0.4 status_code=1 status=expired",
-			"address=127.0.0.5 status_code=0 status=valid",
-			"address=127.0.0.6 status_code=0 status=valid",
+		// An unreachable probe has no verified field: its table has no such column.
+		equalLines(t, "tags and fields", cols(rows, "address", "status_code", "status", "verified", "verification_error"), []string{
+			"address=127.0.0.10 status_code=4 status=unreachable verified= verification_error=",
+			"address=127.0.0.11 status_code=0 status=valid verified=false verification_error=x509: certificate signed by unknown authority",
+			"address=127.0.0.2 status_code=0 status=valid verified=true verification_error=",
+			"address=127.0.0.3 status_code=0 status=valid verified=true verification_error=",
+			"address=127.0.0.4 status_code=1 status=expired verified=false verification_error=x509: certificate has expired or is not yet valid",
+			"address=127.0.0.5 status_code=0 status=valid verified=true verification_error=",
+			"address=127.0.0.6 status_code=0 status=valid verified=true verification_error=",
 		})
+		if _, ok := rows[0]["verified"]; ok {
+			t.Errorf("the unreachable probe's table has a verified column: %v", rows[0])
+		}
 	})
 
 	t.Run("kapacitor/cert_deadman.tick", func(t *testing.T) {

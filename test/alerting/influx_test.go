@@ -57,12 +57,16 @@ func influxQL(t testing.TB, influxURL, q string) {
 }
 
 // fluxRow is one row of a Flux result: column name → value as annotated CSV prints it
-// (null is ""), plus "table" (the table index) and groupKey (the names of the table's
-// group-key columns, comma-separated: what Kapacitor turns into tags).
+// (null is ""), plus "table" (the table index), groupKey (the names of the table's
+// group-key columns, comma-separated: what Kapacitor turns into tags) and each column's type.
 type fluxRow map[string]string
 
 // groupKey is the fluxRow entry listing the group-key columns.
 const groupKey = "#group"
+
+// typePrefix + column is the fluxRow entry holding the column's Flux data type (long,
+// double, boolean, string, dateTime:RFC3339, …).
+const typePrefix = "#type."
 
 // fluxQuery runs a Flux query on InfluxDB 1.8's /api/v2/query and returns every row of every
 // table, in the order the server sent them.
@@ -129,10 +133,14 @@ func parseAnnotatedCSV(body []byte) ([]fluxRow, error) {
 		if err != nil {
 			return nil, fmt.Errorf("flux CSV: %v\n%s", err, block)
 		}
-		var header, group []string
+		var header, group, types []string
 		for _, rec := range recs {
 			if len(rec) > 0 && rec[0] == "#group" {
 				group = rec
+				continue
+			}
+			if len(rec) > 0 && rec[0] == "#datatype" {
+				types = rec
 				continue
 			}
 			if len(rec) > 0 && strings.HasPrefix(rec[0], "#") {
@@ -159,6 +167,9 @@ func parseAnnotatedCSV(body []byte) ([]fluxRow, error) {
 				}
 				if i < len(group) && group[i] == "true" {
 					keys = append(keys, name)
+				}
+				if i < len(types) {
+					row[typePrefix+name] = types[i]
 				}
 			}
 			row[groupKey] = strings.Join(keys, ",")

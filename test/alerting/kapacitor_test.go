@@ -156,7 +156,16 @@ func validRow(p probe, expiryDays float64, ts time.Time) string {
 	if exp < 0 {
 		status, code = "expired", 1
 	}
-	return p.line(status, code, fmt.Sprintf(`expiry=%di,lifetime=7776000i,verified=%t,hostname_match=true,fingerprint_sha256="f-%s",handshake_ms=1.5`, exp, exp >= 0, p.pod+p.address), ts)
+	verr := ""
+	if exp < 0 {
+		verr = "x509: certificate has expired or is not yet valid"
+	}
+	return p.line(status, code, fmt.Sprintf(`expiry=%di,lifetime=7776000i,verified=%t,verification_error="%s",hostname_match=true,fingerprint_sha256="f-%s",handshake_ms=1.5`, exp, exp >= 0, verr, p.pod+p.address), ts)
+}
+
+// untrustedRow is a valid certificate whose chain does not verify (unknown issuer).
+func untrustedRow(p probe, expiryDays float64, ts time.Time) string {
+	return p.line("valid", 0, fmt.Sprintf(`expiry=%di,lifetime=7776000i,verified=false,verification_error="x509: certificate signed by unknown authority",hostname_match=true,fingerprint_sha256="f-%s",handshake_ms=1.5`, int64(expiryDays*86400), p.pod+p.address), ts)
 }
 
 func failedRow(p probe, status string, code int, ts time.Time) string {
@@ -203,6 +212,7 @@ var (
 	podWeb1   = probe{"shop", "web-1", "127.0.0.3", "443", "shop.example.test"}
 	podWeb2   = probe{"shop", "web-2", "127.0.0.4", "443", "shop.example.test"}
 	podAPI0   = probe{"api", "api-0", "127.0.0.5", "8443", "api.example.test"}
+	podAPI1   = probe{"api", "api-1", "127.0.0.6", "8443", "api.example.test"}
 	staticLB  = probe{"", "", "127.0.0.10", "443", "shop.example.test"}
 	staticOld = probe{"", "", "127.0.0.11", "8443", "old.example.test"}
 )
@@ -279,30 +289,35 @@ func TestKapacitorInfluxQLStatus(t *testing.T) {
 				validRow(staticOld, -1, now), // expired
 				failedRow(staticLB, "unreachable", 4, now),
 				podAPI0.line("timeout", 6, `error="handshake timeout"`, now),
+				untrustedRow(podAPI1, 60, now), // valid, but the chain does not verify: WARNING
 			})
-			waitForEvents(t, logPath, 4)
-			settle(t, k, "cert_status", 3*6)
+			waitForEvents(t, logPath, 5)
+			settle(t, k, "cert_status", 3*7)
 			sameSet(t, "first alerts", readAlertLog(t, logPath), []string{
+				"WARNING WARNING: probe of api.example.test on pod api/api-1 (127.0.0.6:8443) is valid, but its chain does not verify: x509: certificate signed by unknown authority",
 				"CRITICAL CRITICAL: probe of shop.example.test on pod shop/web-2 (127.0.0.4:443) is not_found",
 				"CRITICAL CRITICAL: probe of old.example.test on 127.0.0.11:8443 is expired",
 				"CRITICAL CRITICAL: probe of shop.example.test on 127.0.0.10:443 is unreachable",
 				"CRITICAL CRITICAL: probe of api.example.test on pod api/api-0 (127.0.0.5:8443) is timeout",
 			})
 
-			// The load balancer answers again and web-2 gets the right certificate; web-1 breaks.
+			// The load balancer answers again and web-2 gets the right certificate; web-1 breaks;
+			// api-1 now sends its intermediate.
 			later := now.Add(time.Second)
 			writeLines(t, db.URL, "telegraf", []string{
 				validRow(staticLB, 60, later),
 				validRow(podWeb2, 60, later),
 				podWeb1.line("handshake_failed", 5, `error="remote error: tls: handshake failure"`, later),
+				validRow(podAPI1, 60, later),
 			})
-			waitForEvents(t, logPath, 7)
-			settle(t, k, "cert_status", 3*6)
+			waitForEvents(t, logPath, 9)
+			settle(t, k, "cert_status", 3*7)
 			events := readAlertLog(t, logPath)
-			if len(events) != 7 {
-				t.Fatalf("want exactly 7 events, got %d: %q", len(events), shorts(events))
+			if len(events) != 9 {
+				t.Fatalf("want exactly 9 events, got %d: %q", len(events), shorts(events))
 			}
-			sameSet(t, "after changes", events[4:], []string{
+			sameSet(t, "after changes", events[5:], []string{
+				"OK OK: probe of api.example.test on pod api/api-1 (127.0.0.6:8443) is valid",
 				"OK OK: probe of shop.example.test on 127.0.0.10:443 is valid",
 				"OK OK: probe of shop.example.test on pod shop/web-2 (127.0.0.4:443) is valid",
 				"CRITICAL CRITICAL: probe of shop.example.test on pod shop/web-1 (127.0.0.3:443) is handshake_failed",

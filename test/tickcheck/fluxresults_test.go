@@ -114,7 +114,7 @@ func TestCertStatusOnRealAnswer(t *testing.T) {
 		"CRITICAL CRITICAL: probe of shop.example.test on pod shop/web-2 (127.0.0.4:443) is expired",
 		"OK OK: probe of api.example.test on pod api/api-0 (127.0.0.5:8443) is valid",
 		"OK OK: probe of api.example.test on pod api/api-1 (127.0.0.6:8443) is valid",
-		"OK OK: probe of old.example.test on 127.0.0.11:8443 is valid",
+		"WARNING WARNING: probe of old.example.test on 127.0.0.11:8443 is valid, but its chain does not verify: x509: certificate signed by unknown authority",
 		"CRITICAL CRITICAL: probe of shop.example.test on 127.0.0.10:443 is unreachable",
 	})
 }

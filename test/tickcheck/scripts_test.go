@@ -179,8 +179,19 @@ func TestInfluxQLCertExpiryTick(t *testing.T) {
 func statusAlert(t *testing.T, s script, a *pipeline.AlertNode) {
 	t.Helper()
 	checkHandlers(t, s, a)
-	if a.Warn != nil || a.Info != nil {
-		t.Errorf("%s: only crit is expected", s.path)
+	if a.Info != nil {
+		t.Errorf("%s: no info level is expected", s.path)
+	}
+	trusted := point{tags: podTags, fields: map[string]any{"status_code": int64(0), "status": "valid", "verified": true, "verification_error": ""}}
+	untrusted := point{tags: staticTags, fields: map[string]any{"status_code": int64(0), "status": "valid", "verified": false, "verification_error": "x509: certificate signed by unknown authority"}}
+	if eval(t, a.Warn, trusted) || !eval(t, a.Warn, untrusted) {
+		t.Errorf("%s: warn %s: want true only when verified is false", s.path, lambdaText(a.Warn))
+	}
+	if got, want := render(t, a.Message, "cert_status", "WARNING", untrusted), "WARNING: probe of old.example.test on 127.0.0.10:8443 is valid, but its chain does not verify: x509: certificate signed by unknown authority"; got != want {
+		t.Errorf("%s: message\n got %q\nwant %q", s.path, got, want)
+	}
+	if got, want := render(t, a.Message, "cert_status", "OK", trusted), "OK: probe of shop.example.test on pod shop/web-2 (127.0.0.4:443) is valid"; got != want {
+		t.Errorf("%s: message\n got %q\nwant %q", s.path, got, want)
 	}
 	for code, status := range []string{"valid", "expired", "not_yet_valid", "not_found", "unreachable", "handshake_failed", "timeout"} {
 		p := point{tags: podTags, fields: map[string]any{"status_code": int64(code), "status": status}}
@@ -211,7 +222,7 @@ func TestCertStatusTick(t *testing.T) {
 func TestInfluxQLCertStatusTick(t *testing.T) {
 	s := load(t, "influxql/cert_status.tick")
 	q := one[*pipeline.QueryNode](t, s)
-	if !strings.Contains(q.QueryStr, `SELECT last("status_code") AS "status_code", "status"`) {
+	if !strings.Contains(q.QueryStr, `SELECT last("status_code") AS "status_code", "status", "verified", "verification_error"`) {
 		t.Errorf("query %q", q.QueryStr)
 	}
 	if !reflect.DeepEqual(q.Dimensions, probeGroup) {
