@@ -57,7 +57,8 @@ tools:
 test-go: test-deps tools build
 	CERTEXPIRY_INTEGRATION=1 $(GO) test -count=1 -timeout 60m ./...
 
-test: test-go $(TEST_EXTRA)
+# lint last: a style slip should not hide a test result.
+test: test-go $(TEST_EXTRA) lint
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
