@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync/atomic"
+	"time"
 
 	"github.com/influxdata/telegraf"
 	"k8s.io/client-go/kubernetes"
@@ -73,9 +74,9 @@ func (k *kubernetesSource) start(ctx context.Context) error {
 }
 
 // targets returns the current pod targets (called from Gather) and adds the
-// cert_expiry_discovery row to acc. Before start it returns nothing and adds a row with
-// synced = false.
-func (k *kubernetesSource) targets(ctx context.Context, acc telegraf.Accumulator) []target.Target {
+// cert_expiry_discovery row to acc, stamped at (the gather's time, like its cert_expiry rows).
+// Before start it returns nothing and adds a row with synced = false.
+func (k *kubernetesSource) targets(ctx context.Context, acc telegraf.Accumulator, at time.Time) []target.Target {
 	var snap discovery.Snapshot
 	if k.watcher != nil {
 		snap = k.watcher.Snapshot(ctx)
@@ -83,7 +84,7 @@ func (k *kubernetesSource) targets(ctx context.Context, acc telegraf.Accumulator
 		_, snap.Stats = (&discovery.Rules{}).Targets(nil)
 		snap.Error = errNotStarted.Error()
 	}
-	acc.AddFields(DiscoveryMeasurement, discoveryFields(&snap), discoveryTags(k.settings))
+	acc.AddFields(DiscoveryMeasurement, discoveryFields(&snap), discoveryTags(k.settings), at)
 	return snap.Targets
 }
 

@@ -6,7 +6,6 @@ import (
 	"reflect"
 	"sort"
 	"strconv"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -122,13 +121,16 @@ func TestGatherKubernetesPodsFindsTheBadReplica(t *testing.T) {
 	}
 	wantTags := map[string]string{"source": "kubernetes", "scope": "cluster"}
 	wantFields := discoveryRow(5, 3, 3, 1, true, map[string]int64{"not_ready": 1, "no_ip": 1})
+	if !disc[0].Time.Equal(k8sNow) {
+		t.Errorf("discovery row at %v, want the gather's time %v", disc[0].Time, k8sNow)
+	}
 	if !reflect.DeepEqual(disc[0].Tags, wantTags) || !reflect.DeepEqual(disc[0].Fields, wantFields) {
 		t.Fatalf("discovery row\n got %v %v\nwant %v %v", disc[0].Tags, disc[0].Fields, wantTags, wantFields)
 	}
 
 	var got []string
 	for _, r := range acc.Measurement(Measurement) {
-		got = append(got, tagLine(r.Tags)+" status_code="+strconv.FormatInt(r.Fields["status_code"].(int64), 10))
+		got = append(got, metrictest.TagLine(r.Tags)+" status_code="+strconv.FormatInt(r.Fields["status_code"].(int64), 10))
 	}
 	sort.Strings(got)
 	p := strconv.Itoa(port)
@@ -140,19 +142,6 @@ func TestGatherKubernetesPodsFindsTheBadReplica(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("cert_expiry rows\n got %q\nwant %q", got, want)
 	}
-}
-
-func tagLine(tags map[string]string) string {
-	keys := make([]string, 0, len(tags))
-	for k := range tags {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	parts := make([]string, 0, len(keys))
-	for _, k := range keys {
-		parts = append(parts, k+"="+tags[k])
-	}
-	return strings.Join(parts, ",")
 }
 
 func TestKubernetesConfigErrorsNameTheOption(t *testing.T) {
@@ -179,7 +168,7 @@ func TestKubernetesNodeScopeTagsTheNode(t *testing.T) {
 	acc := &metrictest.Accumulator{}
 	// Before Start (Telegraf's --test of a service input calls Gather only): no targets, and
 	// the row says why.
-	if ts := c.kube.targets(context.Background(), acc); ts != nil {
+	if ts := c.kube.targets(context.Background(), acc, now); ts != nil {
 		t.Fatalf("targets before start: %v", ts)
 	}
 	rows := acc.Measurement(DiscoveryMeasurement)

@@ -145,7 +145,7 @@ func (c *CertExpiry) Gather(acc telegraf.Accumulator) error {
 
 	targets := c.static
 	if c.kube != nil {
-		targets = append(targets[:len(targets):len(targets)], c.kube.targets(ctx, acc)...)
+		targets = append(targets[:len(targets):len(targets)], c.kube.targets(ctx, acc, at)...)
 	}
 	for _, r := range c.prober.Run(ctx, target.Expand(targets), c.MaxConcurrency) {
 		acc.AddFields(Measurement, fields(&r), tags(&r), at)

@@ -132,3 +132,12 @@ func (a *Accumulator) Errors() []error {
 	defer a.mu.Unlock()
 	return append([]error(nil), a.errors...)
 }
+
+// TagLine renders tags as "k1=v1,k2=v2" with sorted keys.
+func TagLine(tags map[string]string) string {
+	parts := make([]string, 0, len(tags))
+	for _, k := range sortedKeys(tags) {
+		parts = append(parts, k+"="+tags[k])
+	}
+	return strings.Join(parts, ",")
+}

@@ -46,23 +46,10 @@ type row = metrictest.Row
 func certRows(a *acc) []string {
 	var out []string
 	for _, r := range a.Measurement("cert_expiry") {
-		out = append(out, tagLine(r.Tags)+" status_code="+strconv.FormatInt(r.Fields["status_code"].(int64), 10))
+		out = append(out, metrictest.TagLine(r.Tags)+" status_code="+strconv.FormatInt(r.Fields["status_code"].(int64), 10))
 	}
 	sort.Strings(out)
 	return out
-}
-
-func tagLine(tags map[string]string) string {
-	keys := make([]string, 0, len(tags))
-	for k := range tags {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	parts := make([]string, 0, len(keys))
-	for _, k := range keys {
-		parts = append(parts, k+"="+tags[k])
-	}
-	return strings.Join(parts, ",")
 }
 
 // logger is a telegraf.Logger that records lines as "E! text".

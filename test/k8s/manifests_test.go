@@ -22,6 +22,7 @@ import (
 
 	"github.com/telegraf-certexpiry/telegraf-certexpiry/internal/discovery"
 	"github.com/telegraf-certexpiry/telegraf-certexpiry/internal/duration"
+	"github.com/telegraf-certexpiry/telegraf-certexpiry/internal/metrictest"
 	"github.com/telegraf-certexpiry/telegraf-certexpiry/internal/testenv"
 	"github.com/telegraf-certexpiry/telegraf-certexpiry/plugin"
 )
@@ -243,7 +244,7 @@ func TestShippedConfigUnderRealTelegraf(t *testing.T) {
 		delete(tags, "host")
 		switch m.Name() {
 		case "cert_expiry":
-			rows = append(rows, tagLine(tags))
+			rows = append(rows, metrictest.TagLine(tags))
 		case plugin.DiscoveryMeasurement:
 			disc = m.Fields()
 		}
