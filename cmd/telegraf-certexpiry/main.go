@@ -76,7 +76,9 @@ Flags:
 		fs.PrintDefaults()
 	}
 	configPath := fs.String("config", "", "plugin configuration file with one [[inputs.certexpiry]] block (required)")
-	pollInterval := fs.Duration("poll_interval", time.Second, "gather this often on our own; with execd's signal = \"STDIN\" use -poll_interval_disabled instead")
+	// The shim's examples default to 1 s; probing every backend each second would be abuse, so
+	// a forgotten flag costs one gather a minute instead.
+	pollInterval := fs.Duration("poll_interval", time.Minute, "gather this often on our own; with execd's signal = \"STDIN\" use -poll_interval_disabled instead")
 	pollDisabled := fs.Bool("poll_interval_disabled", false, "gather only when Telegraf asks (execd signal = \"STDIN\")")
 	debug := fs.Bool("debug", false, "log debug lines")
 	showVersion := fs.Bool("version", false, "print the version and exit")
