@@ -81,6 +81,10 @@ func init() {
 	inputs.Add(Name, func() telegraf.Input { return New() })
 }
 
+// SetClock replaces the clock that timestamps rows and judges certificates (time.Now by
+// default). Call it before Init.
+func (c *CertExpiry) SetClock(now func() time.Time) { c.now = now }
+
 // SampleConfig returns the annotated example configuration.
 func (*CertExpiry) SampleConfig() string { return sampleConfig }
 

@@ -2,21 +2,24 @@ package main
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"net"
-	"os"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	"github.com/influxdata/telegraf/logger"
+	"github.com/influxdata/telegraf/plugins/common/shim"
+
+	"github.com/telegraf-certexpiry/telegraf-certexpiry/internal/duration"
+	"github.com/telegraf-certexpiry/telegraf-certexpiry/internal/metrictest"
 	"github.com/telegraf-certexpiry/telegraf-certexpiry/internal/probe"
-	"github.com/telegraf-certexpiry/telegraf-certexpiry/internal/target"
+	"github.com/telegraf-certexpiry/telegraf-certexpiry/internal/shimlog"
+	"github.com/telegraf-certexpiry/telegraf-certexpiry/plugin"
 )
 
 // stringList is a repeatable string flag.
@@ -30,9 +33,9 @@ type checkOptions struct {
 	now func() time.Time
 }
 
-// runCheck probes the given targets once with the plugin's engine and prints a table for a
-// person at a terminal. Exit status: 0 when every probe is valid and verified, 1 when any is
-// not, 2 for a usage error.
+// runCheck runs the plugin once — exactly what Telegraf would run, on the given hosts or on a
+// plugin config file — and prints its rows as a table for a person at a terminal. Exit status:
+// 0 when every probe is valid and verified, 1 when any is not, 2 for a usage or config error.
 func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return runCheckWith(ctx, args, stdout, stderr, checkOptions{now: time.Now})
 }
@@ -42,9 +45,11 @@ func runCheckWith(ctx context.Context, args []string, stdout, stderr io.Writer, 
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
 		fmt.Fprint(stderr, `Usage: telegraf-certexpiry check [flags] host[:port]...
+       telegraf-certexpiry check -config plugin.conf
 
 Probes each host (port 443 unless given; IPv6 as [addr]:port) once per domain and prints what
-is served. Without -domain, a host name is its own domain.
+is served. Without -domain, a host name is its own domain. With -config, probes what that
+plugin configuration probes — static targets and Kubernetes pods — with its options.
 
 Flags:
 `)
@@ -52,6 +57,7 @@ Flags:
 	}
 	var domains stringList
 	fs.Var(&domains, "domain", "domain to send as SNI (repeatable)")
+	configPath := fs.String("config", "", "plugin configuration to run once instead of host arguments")
 	timeout := fs.Duration("timeout", probe.DefaultTimeout, "bound on the dial and, separately, the handshake")
 	caFile := fs.String("ca-file", "", "verify against this PEM bundle instead of the system roots")
 	tlsCert := fs.String("tls-cert", "", "client certificate (PEM) for mTLS backends")
@@ -67,50 +73,72 @@ Flags:
 		fmt.Fprintf(stderr, "check: %v\n", err)
 		return 2
 	}
-	if fs.NArg() == 0 {
-		return usage(errors.New("no targets: give host[:port] arguments"))
+
+	var p *plugin.CertExpiry
+	if *configPath != "" {
+		if fs.NArg() > 0 {
+			return usage(errors.New("give either -config or host arguments, not both"))
+		}
+		if err := plugin.CheckConfigFile(*configPath); err != nil {
+			return usage(err)
+		}
+		loaded, err := shim.LoadConfig(configPath)
+		if err != nil {
+			return usage(err)
+		}
+		p = loaded.Input.(*plugin.CertExpiry)
+	} else {
+		if fs.NArg() == 0 {
+			return usage(errors.New("no targets: give host[:port] arguments or -config"))
+		}
+		targets, err := parseCheckTargets(fs.Args(), domains)
+		if err != nil {
+			return usage(err)
+		}
+		p = plugin.New()
+		p.Targets = targets
+		p.Timeout = duration.Duration(*timeout)
+		p.CAFile, p.TLSCert, p.TLSKey = *caFile, *tlsCert, *tlsKey
+		p.MaxConcurrency = *concurrency
 	}
-	if *timeout <= 0 {
-		return usage(fmt.Errorf("-timeout must be positive, got %s", *timeout))
+	// Discovery logs (API errors, "watching pods in …") go to stderr with their level.
+	shimlog.Install(stderr, false)
+	p.Log = logger.New("", "", "")
+	p.SetClock(opts.now)
+	if err := p.Init(); err != nil {
+		if *configPath == "" {
+			err = inFlagTerms(err)
+		}
+		return usage(err)
 	}
-	targets, err := parseCheckTargets(fs.Args(), domains)
+	acc := &metrictest.Accumulator{}
+	if err := p.Start(acc); err != nil {
+		return usage(err)
+	}
+	err := p.Gather(acc)
+	p.Stop()
 	if err != nil {
 		return usage(err)
 	}
-	cfg := probe.Config{Timeout: *timeout, Now: opts.now}
-	if *caFile != "" {
-		pemBytes, err := os.ReadFile(*caFile)
-		if err != nil {
-			return usage(fmt.Errorf("-ca-file: %w", err))
-		}
-		cfg.Roots = x509.NewCertPool()
-		if !cfg.Roots.AppendCertsFromPEM(pemBytes) {
-			return usage(fmt.Errorf("-ca-file: %s holds no PEM certificate", *caFile))
-		}
+	for _, err := range acc.Errors() {
+		fmt.Fprintf(stderr, "check: %v\n", err)
 	}
-	if (*tlsCert == "") != (*tlsKey == "") {
-		return usage(errors.New("-tls-cert and -tls-key go together"))
+	rows := acc.Measurement(plugin.Measurement)
+	printTable(stdout, rows)
+	if len(acc.Errors()) > 0 {
+		return 1
 	}
-	if *tlsCert != "" {
-		pair, err := tls.LoadX509KeyPair(*tlsCert, *tlsKey)
-		if err != nil {
-			return usage(fmt.Errorf("-tls-cert: %w", err))
-		}
-		cfg.ClientCertificates = []tls.Certificate{pair}
-	}
-	results := probe.New(cfg).Run(ctx, target.Expand(targets), *concurrency)
-	printTable(stdout, results)
-	for _, r := range results {
-		if r.Status != probe.StatusValid || !r.Verified {
+	for _, r := range rows {
+		if r.Tags["status"] != probe.StatusValid.String() || r.Fields["verified"] != true {
 			return 1
 		}
 	}
 	return 0
 }
 
-// parseCheckTargets turns host[:port] arguments into targets.
-func parseCheckTargets(args []string, domains []string) ([]target.Target, error) {
-	var out []target.Target
+// parseCheckTargets turns host[:port] arguments into static targets.
+func parseCheckTargets(args []string, domains []string) ([]plugin.StaticTarget, error) {
+	var out []plugin.StaticTarget
 	for _, arg := range args {
 		host, port := arg, 443
 		if h, p, err := net.SplitHostPort(arg); err == nil {
@@ -132,44 +160,89 @@ func parseCheckTargets(args []string, domains []string) ([]target.Target, error)
 			}
 			ds = []string{host}
 		}
-		out = append(out, target.Target{Source: target.SourceStatic, Address: host, Ports: []int{port}, Domains: ds})
+		out = append(out, plugin.StaticTarget{Address: host, Ports: []int{port}, Domains: ds})
 	}
 	return out, nil
 }
 
-// printTable writes one line per probe: where, what status, when the certificate ends, and why
-// anything is wrong.
-func printTable(w io.Writer, results []probe.Result) {
+// printTable writes one line per cert_expiry row: where, what status, when the certificate
+// ends, and why anything is wrong. A POD column appears when any row comes from Kubernetes.
+func printTable(w io.Writer, rows []metrictest.Row) {
+	withPods := false
+	for _, r := range rows {
+		withPods = withPods || r.Tags["pod"] != ""
+	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "ADDRESS\tPORT\tDOMAIN\tSTATUS\tEXPIRES IN\tNOT AFTER\tVERIFIED\tISSUER\tDETAIL")
-	for _, r := range results {
+	header := "ADDRESS\tPORT\tDOMAIN\tSTATUS\tEXPIRES IN\tNOT AFTER\tVERIFIED\tISSUER\tDETAIL"
+	if withPods {
+		header = "POD\t" + header
+	}
+	fmt.Fprintln(tw, header)
+	for _, r := range rows {
 		expiresIn, notAfter, verified, issuer := "-", "-", "-", "-"
-		if leaf := r.Leaf(); leaf != nil {
-			expiresIn = humanDuration(leaf.NotAfter.Sub(r.At))
-			notAfter = leaf.NotAfter.UTC().Format("2006-01-02 15:04Z")
-			verified = "yes"
-			if !r.Verified {
-				verified = "no"
-			}
-			issuer = leaf.Issuer.CommonName
-			if issuer == "" {
-				issuer = leaf.Issuer.String()
-			}
+		if e, ok := r.Fields["expiry"].(int64); ok {
+			expiresIn = humanDuration(time.Duration(e) * time.Second)
 		}
-		detail := ""
-		switch {
-		case r.Err != nil:
-			detail = r.Err.Error()
-		case r.VerifyErr != nil:
-			detail = r.VerifyErr.Error()
+		if na, ok := r.Fields["not_after"].(int64); ok {
+			notAfter = time.Unix(na, 0).UTC().Format("2006-01-02 15:04Z")
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
-			r.Probe.Target.Address, r.Probe.Port, r.Probe.Domain, r.Status, expiresIn, notAfter, verified, issuer, detail)
+		if v, ok := r.Fields["verified"].(bool); ok {
+			verified = map[bool]string{true: "yes", false: "no"}[v]
+		}
+		if is, ok := r.Fields["issuer"].(string); ok {
+			issuer = commonName(is)
+		}
+		detail, _ := r.Fields["error"].(string)
+		if detail == "" {
+			detail, _ = r.Fields["verification_error"].(string)
+		}
+		line := fmt.Sprintf("%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s",
+			r.Tags["address"], r.Tags["port"], r.Tags["domain"], r.Tags["status"], expiresIn, notAfter, verified, issuer, detail)
+		if withPods {
+			pod := "-"
+			if r.Tags["pod"] != "" {
+				pod = r.Tags["namespace"] + "/" + r.Tags["pod"]
+			}
+			line = pod + "\t" + line
+		}
+		fmt.Fprintln(tw, line)
 	}
 	tw.Flush()
 }
 
-// humanDuration prints whole days and hours, negative once past: "79d 23h", "-2d 0h".
+// inFlagTerms renames the plugin options in Init's errors to the flags that set them, so
+// "timeout: must be positive" reads "-timeout: must be positive".
+func inFlagTerms(err error) error {
+	flagOf := map[string]string{"timeout": "-timeout", "ca_file": "-ca-file", "tls_cert": "-tls-cert", "max_concurrency": "-concurrency"}
+	var errs []error
+	if joined, ok := err.(interface{ Unwrap() []error }); ok {
+		errs = joined.Unwrap()
+	} else {
+		errs = []error{err}
+	}
+	for i, e := range errs {
+		var ce *plugin.ConfigError
+		if errors.As(e, &ce) {
+			if f, ok := flagOf[ce.Option]; ok {
+				errs[i] = &plugin.ConfigError{Option: f, Reason: strings.ReplaceAll(ce.Reason, "tls_cert and tls_key", "-tls-cert and -tls-key")}
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// commonName returns the CN of a distinguished name like "CN=R11,O=Let's Encrypt,C=US", or
+// the whole name when it has none.
+func commonName(dn string) string {
+	for _, part := range strings.Split(dn, ",") {
+		if cn, ok := strings.CutPrefix(part, "CN="); ok {
+			return cn
+		}
+	}
+	return dn
+}
+
+// humanDuration prints whole days and hours, negative once past: "79d 23h", "-2d 0h", "-1h".
 func humanDuration(d time.Duration) string {
 	sign := ""
 	if d < 0 {
@@ -177,5 +250,8 @@ func humanDuration(d time.Duration) string {
 	}
 	days := d / (24 * time.Hour)
 	hours := (d % (24 * time.Hour)) / time.Hour
+	if days == 0 {
+		return fmt.Sprintf("%s%dh", sign, hours)
+	}
 	return fmt.Sprintf("%s%dd %dh", sign, days, hours)
 }

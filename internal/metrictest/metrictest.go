@@ -1,5 +1,6 @@
-// Package metrictest records what a Telegraf input emits, for tests. It is deliberately small:
-// Telegraf's own testutil pulls testcontainers and Docker's client into every test build.
+// Package metrictest records what a Telegraf input emits: for tests, and for the check command,
+// which runs the plugin once and prints its rows. It is deliberately small: Telegraf's own
+// testutil pulls testcontainers and Docker's client into every build that imports it.
 package metrictest
 
 import (
