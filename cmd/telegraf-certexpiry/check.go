@@ -87,6 +87,9 @@ Flags:
 			return usage(err)
 		}
 		p = loaded.Input.(*plugin.CertExpiry)
+		// Gathering the certbot spool removes what it emits; a look must not consume renewals
+		// that Telegraf should deliver.
+		p.CertbotSpool = ""
 	} else {
 		if fs.NArg() == 0 {
 			return usage(errors.New("no targets: give host[:port] arguments or -config"))

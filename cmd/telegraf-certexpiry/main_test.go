@@ -132,7 +132,11 @@ func TestCheckRunsPluginConfig(t *testing.T) {
 	caFile := filepath.Join(dir, "ca.pem")
 	os.WriteFile(caFile, root.CertPEM(), 0o600)
 	conf := filepath.Join(dir, "plugin.conf")
-	os.WriteFile(conf, []byte(fmt.Sprintf("[[inputs.certexpiry]]\ndomains = [\"c.test\"]\nca_file = %q\n[[inputs.certexpiry.target]]\naddress = \"127.0.0.1\"\nports = [%d]\n", caFile, srv.Port())), 0o600)
+	// The spool must survive a check: its lines are Telegraf's to deliver.
+	spool := filepath.Join(dir, "spool.lp")
+	spoolLine := "certbot_renewal,domain=all,host=h renewed_count=1 1795335563914642600\n"
+	os.WriteFile(spool, []byte(spoolLine), 0o600)
+	os.WriteFile(conf, []byte(fmt.Sprintf("[[inputs.certexpiry]]\ndomains = [\"c.test\"]\nca_file = %q\ncertbot_spool = %q\n[[inputs.certexpiry.target]]\naddress = \"127.0.0.1\"\nports = [%d]\n", caFile, spool, srv.Port())), 0o600)
 
 	var stdout, stderr bytes.Buffer
 	code := runCheckWith(context.Background(), []string{"-config", conf}, &stdout, &stderr, checkOptions{now: func() time.Time { return now }})
@@ -144,6 +148,10 @@ func TestCheckRunsPluginConfig(t *testing.T) {
 		"127.0.0.1  " + p + "  c.test  expired  -1h         2030-06-15 11:00Z  no        Config Root  x509: certificate has expired or is not yet valid: current time 2030-06-15T12:00:00Z is after 2030-06-15T11:00:00Z\n"
 	if stdout.String() != want || stderr.Len() != 0 {
 		t.Errorf("table\n%s\nwant\n%s\nstderr: %s", stdout.String(), want, stderr.String())
+	}
+
+	if b, _ := os.ReadFile(spool); string(b) != spoolLine {
+		t.Errorf("check consumed the certbot spool: now %q", b)
 	}
 
 	stderr.Reset()
