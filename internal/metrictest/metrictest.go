@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/influxdata/line-protocol/v2/lineprotocol"
 	"github.com/influxdata/telegraf"
 )
 
@@ -141,4 +142,43 @@ func TagLine(tags map[string]string) string {
 		parts = append(parts, k+"="+tags[k])
 	}
 	return strings.Join(parts, ",")
+}
+
+// ParseLineProtocol decodes line protocol (nanosecond timestamps) into rows; field values are
+// int64, uint64, float64, string or bool, as written.
+func ParseLineProtocol(b []byte) ([]Row, error) {
+	dec := lineprotocol.NewDecoderWithBytes(b)
+	var out []Row
+	for dec.Next() {
+		m, err := dec.Measurement()
+		if err != nil {
+			return nil, err
+		}
+		r := Row{Measurement: string(m), Tags: map[string]string{}, Fields: map[string]any{}}
+		for {
+			k, v, err := dec.NextTag()
+			if err != nil {
+				return nil, err
+			}
+			if k == nil {
+				break
+			}
+			r.Tags[string(k)] = string(v)
+		}
+		for {
+			k, v, err := dec.NextField()
+			if err != nil {
+				return nil, err
+			}
+			if k == nil {
+				break
+			}
+			r.Fields[string(k)] = v.Interface()
+		}
+		if r.Time, err = dec.Time(lineprotocol.Nanosecond, time.Time{}); err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, nil
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/influxdata/line-protocol/v2/lineprotocol"
 
+	"github.com/telegraf-certexpiry/telegraf-certexpiry/internal/metrictest"
 	"github.com/telegraf-certexpiry/telegraf-certexpiry/internal/testcerts"
 	"github.com/telegraf-certexpiry/telegraf-certexpiry/internal/testenv"
 )
@@ -134,55 +135,37 @@ func expectedTags(tags string, c cert, ts time.Time, domains ...string) []string
 // that order fields differently compare equal and nothing else does.
 func normalize(t *testing.T, b []byte) []string {
 	t.Helper()
-	dec := lineprotocol.NewDecoderWithBytes(b)
+	rows, err := metrictest.ParseLineProtocol(b)
+	if err != nil {
+		t.Fatalf("decoding %q: %v", b, err)
+	}
 	var out []string
-	for dec.Next() {
-		m, err := dec.Measurement()
-		if err != nil {
-			t.Fatalf("decoding %q: %v", b, err)
-		}
+	for _, r := range rows {
 		var tags, fields []string
-		for {
-			k, v, err := dec.NextTag()
-			if err != nil {
-				t.Fatalf("decoding %q: %v", b, err)
-			}
-			if k == nil {
-				break
-			}
-			tags = append(tags, string(k)+"="+string(v))
+		for k, v := range r.Tags {
+			tags = append(tags, k+"="+v)
 		}
-		for {
-			k, v, err := dec.NextField()
-			if err != nil {
-				t.Fatalf("decoding %q: %v", b, err)
-			}
-			if k == nil {
-				break
-			}
-			fields = append(fields, string(k)+"="+fieldString(v))
-		}
-		ts, err := dec.Time(lineprotocol.Nanosecond, time.Time{})
-		if err != nil {
-			t.Fatalf("decoding %q: %v", b, err)
+		for k, v := range r.Fields {
+			fields = append(fields, k+"="+fieldString(v))
 		}
 		sort.Strings(tags)
 		sort.Strings(fields)
-		out = append(out, fmt.Sprintf("%s %s | %s | %d", m, strings.Join(tags, " "), strings.Join(fields, " "), ts.UnixNano()))
+		out = append(out, fmt.Sprintf("%s %s | %s | %d", r.Measurement, strings.Join(tags, " "), strings.Join(fields, " "), r.Time.UnixNano()))
 	}
 	sort.Strings(out)
 	return out
 }
 
-func fieldString(v lineprotocol.Value) string {
-	switch v.Kind() {
-	case lineprotocol.Int:
-		return fmt.Sprintf("%di", v.IntV())
-	case lineprotocol.Float:
-		return fmt.Sprint(v.FloatV())
-	default:
-		return v.String()
+// fieldString writes a field value as line protocol does (1i, "s", true), floats plain.
+func fieldString(v any) string {
+	if f, ok := v.(float64); ok {
+		return fmt.Sprint(f)
 	}
+	lv, ok := lineprotocol.NewValue(v)
+	if !ok {
+		return fmt.Sprint(v)
+	}
+	return lv.String()
 }
 
 // timestamps returns the distinct timestamps of normalized points, ascending.

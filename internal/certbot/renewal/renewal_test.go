@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/influxdata/line-protocol/v2/lineprotocol"
+	"github.com/telegraf-certexpiry/telegraf-certexpiry/internal/metrictest"
 )
 
 var at = time.Unix(1656169934, 438253518)
@@ -73,8 +73,8 @@ func TestLinesEscaping(t *testing.T) {
 		t.Fatalf("decoded %d points, want %d", len(pts), len(domains)+1)
 	}
 	for i, d := range domains {
-		if pts[i+1].tags["domain"] != d || pts[i+1].tags["host"] != "host with  spaces" {
-			t.Errorf("point %d tags %v, want domain %q", i+1, pts[i+1].tags, d)
+		if pts[i+1].Tags["domain"] != d || pts[i+1].Tags["host"] != "host with  spaces" {
+			t.Errorf("point %d tags %v, want domain %q", i+1, pts[i+1].Tags, d)
 		}
 	}
 }
@@ -117,51 +117,14 @@ func TestParseDomains(t *testing.T) {
 	}
 }
 
-type point struct {
-	measurement string
-	tags        map[string]string
-	fields      map[string]any
-	time        time.Time
-}
-
-func decode(t testing.TB, b []byte) []point {
+// decode reads line protocol back; a test fails on any line it cannot decode.
+func decode(t testing.TB, b []byte) []metrictest.Row {
 	t.Helper()
-	dec := lineprotocol.NewDecoderWithBytes(b)
-	var out []point
-	for dec.Next() {
-		m, err := dec.Measurement()
-		if err != nil {
-			t.Fatalf("decoding %q: %v", b, err)
-		}
-		p := point{measurement: string(m), tags: map[string]string{}, fields: map[string]any{}}
-		for {
-			k, v, err := dec.NextTag()
-			if err != nil {
-				t.Fatalf("decoding %q: %v", b, err)
-			}
-			if k == nil {
-				break
-			}
-			p.tags[string(k)] = string(v)
-		}
-		for {
-			k, v, err := dec.NextField()
-			if err != nil {
-				t.Fatalf("decoding %q: %v", b, err)
-			}
-			if k == nil {
-				break
-			}
-			p.fields[string(k)] = v.Interface()
-		}
-		ts, err := dec.Time(lineprotocol.Nanosecond, time.Time{})
-		if err != nil {
-			t.Fatalf("decoding %q: %v", b, err)
-		}
-		p.time = ts
-		out = append(out, p)
+	rows, err := metrictest.ParseLineProtocol(b)
+	if err != nil {
+		t.Fatalf("decoding %q: %v", b, err)
 	}
-	return out
+	return rows
 }
 
 // FuzzLines checks that whatever host, domains and extra tag value come in, Lines either
@@ -193,11 +156,11 @@ func FuzzLines(f *testing.F) {
 				wantDomain, wantCount = ds[i-1], 1
 			}
 			want := map[string]string{"domain": wantDomain, "host": host, "extra": tag}
-			if !reflect.DeepEqual(p.tags, want) || p.measurement != DefaultMeasurement {
-				t.Fatalf("%q point %d: %s %v, want %v", b, i, p.measurement, p.tags, want)
+			if !reflect.DeepEqual(p.Tags, want) || p.Measurement != DefaultMeasurement {
+				t.Fatalf("%q point %d: %s %v, want %v", b, i, p.Measurement, p.Tags, want)
 			}
-			if p.fields[FieldRenewedCount] != wantCount || !p.time.Equal(ts) {
-				t.Fatalf("%q point %d: fields %v time %v", b, i, p.fields, p.time)
+			if p.Fields[FieldRenewedCount] != wantCount || !p.Time.Equal(ts) {
+				t.Fatalf("%q point %d: fields %v time %v", b, i, p.Fields, p.Time)
 			}
 		}
 	})
