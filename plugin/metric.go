@@ -29,10 +29,14 @@ func tags(r *probe.Result) map[string]string {
 		"domain":  r.Probe.Domain,
 		"status":  r.Status.String(),
 	}
-	for k, v := range map[string]string{"namespace": t.Namespace, "pod": t.Pod, "node": t.Node} {
-		if v != "" {
-			out[k] = v
-		}
+	if t.Namespace != "" {
+		out["namespace"] = t.Namespace
+	}
+	if t.Pod != "" {
+		out["pod"] = t.Pod
+	}
+	if t.Node != "" {
+		out["node"] = t.Node
 	}
 	return out
 }

@@ -373,3 +373,14 @@ func TestStatusNames(t *testing.T) {
 		t.Fatalf("unknown status prints %q", Status(42).String())
 	}
 }
+
+// Legacy backends still get an expiry reading: the prober accepts TLS 1.0.
+func TestProbeMeasuresTLS10Backend(t *testing.T) {
+	k := newPKI(t)
+	leaf := issue(t, k.inter, testcerts.Options{DNSNames: []string{"old.test"}, NotBefore: now.Add(-day), NotAfter: now.Add(30 * day), KeyType: testcerts.RSA2048})
+	s := serve(t, &tls.Config{Certificates: []tls.Certificate{leaf.TLSCertificate()}, MinVersion: tls.VersionTLS10, MaxVersion: tls.VersionTLS10})
+	r := probeOnce(t, New(Config{Roots: k.root.Pool(), Now: func() time.Time { return now }}), "127.0.0.1", s.Port(), "old.test")
+	if r.Status != StatusValid || r.Err != nil || r.TLSVersion != tls.VersionTLS10 || !r.Verified {
+		t.Fatalf("status %v err %v version %x verified %v: want a verified valid certificate over TLS 1.0", r.Status, r.Err, r.TLSVersion, r.Verified)
+	}
+}
