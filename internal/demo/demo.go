@@ -41,7 +41,7 @@ type Scene struct {
 
 // Start builds the scene in dir. pluginBinary is the telegraf-certexpiry executable Telegraf
 // will run; now dates the certificates (the real clock, since Telegraf runs in real time).
-func Start(dir, pluginBinary string, now time.Time) (*Scene, error) {
+func Start(dir, pluginBinary string, now time.Time) (_ *Scene, err error) {
 	const day = 24 * time.Hour
 	ca, err := testcerts.NewCA("Demo Root CA", now.Add(-365*day), now.Add(3650*day))
 	if err != nil {
@@ -66,43 +66,38 @@ func Start(dir, pluginBinary string, now time.Time) (*Scene, error) {
 	}
 	s := &Scene{Dir: dir, CAFile: filepath.Join(dir, "demo-ca.pem"), PluginConfig: filepath.Join(dir, "plugin.conf"),
 		TelegrafConfig: filepath.Join(dir, "telegraf.conf"), OutputFile: filepath.Join(dir, "metrics.out")}
+	defer func() {
+		if err != nil {
+			s.Close()
+		}
+	}()
 	for i, sp := range specs {
 		addr := "127.0.0." + strconv.Itoa(i+1)
 		b := Backend{Name: sp.name, Address: addr, WantStatus: sp.status}
 		if sp.closed {
-			l, err := net.Listen("tcp", addr+":0")
-			if err != nil {
-				s.Close()
+			if b.Port, err = unusedPort(addr); err != nil {
 				return nil, err
 			}
-			b.Port = l.Addr().(*net.TCPAddr).Port
-			l.Close()
 		} else {
 			leaf, err := inter.Issue(testcerts.Options{CommonName: sp.names[0], DNSNames: sp.names, NotBefore: sp.nb, NotAfter: sp.na})
 			if err != nil {
-				s.Close()
 				return nil, err
 			}
 			if b.server, err = testcerts.ServeLeaf(addr+":0", leaf); err != nil {
-				s.Close()
 				return nil, err
 			}
-			b.Port = b.server.Port()
-			b.NotAfter = leaf.Cert.NotAfter
+			b.Port, b.NotAfter = b.server.Port(), leaf.Cert.NotAfter
 		}
 		s.Backends = append(s.Backends, b)
 	}
-	if err := os.WriteFile(s.CAFile, ca.CertPEM(), 0o644); err != nil {
-		s.Close()
-		return nil, err
-	}
-	if err := os.WriteFile(s.PluginConfig, []byte(s.pluginConfig()), 0o644); err != nil {
-		s.Close()
-		return nil, err
-	}
-	if err := os.WriteFile(s.TelegrafConfig, []byte(s.telegrafConfig(pluginBinary)), 0o644); err != nil {
-		s.Close()
-		return nil, err
+	for path, body := range map[string][]byte{
+		s.CAFile:         ca.CertPEM(),
+		s.PluginConfig:   []byte(s.pluginConfig()),
+		s.TelegrafConfig: []byte(s.telegrafConfig(pluginBinary)),
+	} {
+		if err = os.WriteFile(path, body, 0o644); err != nil {
+			return nil, err
+		}
 	}
 	return s, nil
 }
@@ -143,6 +138,16 @@ func (s *Scene) telegrafConfig(pluginBinary string) string {
   files = [%q]
   data_format = "influx"
 `, pluginBinary, s.PluginConfig, s.OutputFile)
+}
+
+// unusedPort returns a port on addr that nothing listens on (it was free a moment ago).
+func unusedPort(addr string) (int, error) {
+	l, err := net.Listen("tcp", addr+":0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
 // Close stops every server.
