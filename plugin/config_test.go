@@ -122,6 +122,17 @@ func TestCheckConfigFile(t *testing.T) {
 			}
 		})
 	}
+	// $NAME is the shim's: an unset one would silently become "", so it is refused; a set one
+	// is used; comment lines do not count.
+	t.Setenv("CERTEXPIRY_TEST_CA", "/etc/ca.pem")
+	path := writeConfig(t, "# costs $5\n[[inputs.certexpiry]]\nca_file = \"$CERTEXPIRY_TEST_CA\"\ndomains = [\"pa$$word.test\", \"${CERTEXPIRY_TEST_UNSET}.test\"]\n")
+	want := path + ": $$, $CERTEXPIRY_TEST_UNSET not set: the shim replaces $NAME and ${NAME} in the plugin config with the environment's value, and has no escape for a literal $"
+	if err := CheckConfigFile(path); err == nil || err.Error() != want {
+		t.Fatalf("CheckConfigFile = %v\nwant %s", err, want)
+	}
+	if err := CheckConfigFile(writeConfig(t, "[[inputs.certexpiry]]\nca_file = \"$CERTEXPIRY_TEST_CA\"\n")); err != nil {
+		t.Fatalf("a set variable: %v", err)
+	}
 	if err := CheckConfigFile(filepath.Join(t.TempDir(), "nope.conf")); err == nil || !strings.HasPrefix(err.Error(), "reading plugin config: open ") {
 		t.Fatalf("missing file: %v", err)
 	}

@@ -19,6 +19,9 @@ func CheckConfigFile(path string) error {
 	if err != nil {
 		return fmt.Errorf("reading plugin config: %w", err)
 	}
+	if unset := unsetVariables(string(raw)); len(unset) > 0 {
+		return fmt.Errorf("%s: %s not set: the shim replaces $NAME and ${NAME} in the plugin config with the environment's value, and has no escape for a literal $", path, strings.Join(unset, ", "))
+	}
 	var file struct {
 		Inputs     map[string][]toml.Primitive `toml:"inputs"`
 		Processors map[string][]toml.Primitive `toml:"processors"`
@@ -56,6 +59,26 @@ func CheckConfigFile(path string) error {
 		return fmt.Errorf("%s: unknown option %s", path, strings.Join(keys, ", "))
 	}
 	return nil
+}
+
+// unsetVariables lists the $NAME references outside comment lines whose variable is not set:
+// the shim would silently replace them with nothing ("pa$$word" becomes "paword").
+func unsetVariables(config string) []string {
+	var unset []string
+	seen := map[string]bool{}
+	for _, line := range strings.Split(config, "\n") {
+		if strings.HasPrefix(strings.TrimSpace(line), "#") {
+			continue
+		}
+		os.Expand(line, func(k string) string {
+			if _, ok := os.LookupEnv(k); !ok && !seen[k] {
+				seen[k] = true
+				unset = append(unset, "$"+k)
+			}
+			return ""
+		})
+	}
+	return unset
 }
 
 // expandEnv mirrors the shim: $VAR and ${VAR} are replaced by the environment's value, with
