@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -16,6 +15,7 @@ import (
 	"github.com/telegraf-certexpiry/telegraf-certexpiry/internal/duration"
 	"github.com/telegraf-certexpiry/telegraf-certexpiry/internal/metrictest"
 	"github.com/telegraf-certexpiry/telegraf-certexpiry/internal/testcerts"
+	"github.com/telegraf-certexpiry/telegraf-certexpiry/internal/testenv"
 )
 
 var now = time.Date(2030, 6, 15, 12, 0, 0, 0, time.UTC)
@@ -36,16 +36,6 @@ func writeFile(t *testing.T, name string, data []byte) string {
 		t.Fatal(err)
 	}
 	return p
-}
-
-func closedPort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
 
 func certFields(leaf *testcerts.Leaf, chainEnd time.Time, verified bool, verifyErr string, hostnameMatch bool) map[string]any {
@@ -83,7 +73,7 @@ func TestGatherStaticTargets(t *testing.T) {
 	t.Cleanup(func() { goodSrv.Close() })
 	expiredSrv := must(testcerts.ServeLeaf("127.0.0.2:0", expired))
 	t.Cleanup(func() { expiredSrv.Close() })
-	closed := closedPort(t)
+	closed := testenv.FreePort(t)
 
 	c := New()
 	c.now = func() time.Time { return now }
@@ -170,7 +160,7 @@ func TestFieldTypesAreStableAcrossStatuses(t *testing.T) {
 	c := New()
 	c.now = func() time.Time { return now }
 	c.Domains = []string{"a.test", "b.test"}
-	c.Targets = []StaticTarget{{Address: "127.0.0.1", Ports: []int{srv.Port(), closedPort(t)}}}
+	c.Targets = []StaticTarget{{Address: "127.0.0.1", Ports: []int{srv.Port(), testenv.FreePort(t)}}}
 	if err := c.Init(); err != nil {
 		t.Fatal(err)
 	}

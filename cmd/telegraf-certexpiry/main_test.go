@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/telegraf-certexpiry/telegraf-certexpiry/internal/metrictest"
 	"github.com/telegraf-certexpiry/telegraf-certexpiry/internal/testcerts"
+	"github.com/telegraf-certexpiry/telegraf-certexpiry/internal/testenv"
 )
 
 func runArgs(t *testing.T, args ...string) (int, string, string) {
@@ -66,9 +66,7 @@ func TestCheckPrintsTable(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer srv.Close()
-	l, _ := net.Listen("tcp", "127.0.0.1:0")
-	closed := l.Addr().(*net.TCPAddr).Port
-	l.Close()
+	closed := testenv.FreePort(t)
 	caFile := filepath.Join(t.TempDir(), "ca.pem")
 	os.WriteFile(caFile, root.CertPEM(), 0o600)
 

@@ -13,6 +13,7 @@ import (
 
 	"github.com/telegraf-certexpiry/telegraf-certexpiry/internal/target"
 	"github.com/telegraf-certexpiry/telegraf-certexpiry/internal/testcerts"
+	"github.com/telegraf-certexpiry/telegraf-certexpiry/internal/testenv"
 )
 
 // now is the injected clock: every certificate below is dated relative to it, so the judged
@@ -246,12 +247,7 @@ func TestProbeFailures(t *testing.T) {
 	p := New(Config{Now: func() time.Time { return now }, Timeout: 300 * time.Millisecond})
 
 	t.Run("closed port is unreachable", func(t *testing.T) {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		port := l.Addr().(*net.TCPAddr).Port
-		l.Close()
+		port := testenv.FreePort(t)
 		r := probeOnce(t, p, "127.0.0.1", port, "closed.test")
 		want := fmt.Sprintf("dial 127.0.0.1:%d: dial tcp 127.0.0.1:%d: connect: connection refused", port, port)
 		if r.Status != StatusUnreachable || errText(r.Err) != want || r.Chain != nil || r.Handshake != 0 {
@@ -316,12 +312,7 @@ func TestRunYieldsOneResultPerProbeInOrder(t *testing.T) {
 	k := newPKI(t)
 	leaf := issue(t, k.inter, testcerts.Options{DNSNames: []string{"a.test", "b.test"}, NotBefore: now.Add(-day), NotAfter: now.Add(30 * day)})
 	s := serveLeaf(t, leaf)
-	closed, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	closedPort := closed.Addr().(*net.TCPAddr).Port
-	closed.Close()
+	closedPort := testenv.FreePort(t)
 	targets := []target.Target{
 		{Address: "127.0.0.1", Ports: []int{s.Port(), closedPort}, Domains: []string{"a.test", "b.test", "c.test"}},
 	}
