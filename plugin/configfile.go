@@ -9,18 +9,24 @@ import (
 	"github.com/BurntSushi/toml"
 )
 
-// CheckConfigFile reads the plugin configuration file the way Telegraf's execd shim will (with
-// $VAR expansion, decoded by BurntSushi/toml) and reports what the shim would silently accept:
-// unknown options (typos), a missing or repeated [[inputs.certexpiry]] block, other plugins.
-// The shim itself ignores unknown keys, so without this check `timout = "1s"` would run with
-// the default timeout and nobody would know.
+// CheckConfigFile reports what LoadConfigFile would refuse.
 func CheckConfigFile(path string) error {
+	_, err := LoadConfigFile(path)
+	return err
+}
+
+// LoadConfigFile reads the plugin configuration file as Telegraf's execd shim does ($VAR
+// expansion, then BurntSushi/toml) and returns the plugin, not yet initialised — refusing what
+// the shim would silently accept: unknown options (typos), an unset $VAR, a missing or repeated
+// [[inputs.certexpiry]] block, other plugins. Without this, `timout = "1s"` would run with the
+// default timeout and nobody would know.
+func LoadConfigFile(path string) (*CertExpiry, error) {
 	raw, err := os.ReadFile(path)
 	if err != nil {
-		return fmt.Errorf("reading plugin config: %w", err)
+		return nil, fmt.Errorf("reading plugin config: %w", err)
 	}
 	if unset := unsetVariables(string(raw)); len(unset) > 0 {
-		return fmt.Errorf("%s: %s not set: the shim replaces $NAME and ${NAME} in the plugin config with the environment's value, and has no escape for a literal $", path, strings.Join(unset, ", "))
+		return nil, fmt.Errorf("%s: %s not set: the shim replaces $NAME and ${NAME} in the plugin config with the environment's value, and has no escape for a literal $", path, strings.Join(unset, ", "))
 	}
 	var file struct {
 		Inputs     map[string][]toml.Primitive `toml:"inputs"`
@@ -29,26 +35,27 @@ func CheckConfigFile(path string) error {
 	}
 	md, err := toml.Decode(expandEnv(string(raw)), &file)
 	if err != nil {
-		return fmt.Errorf("%s: %w", path, err)
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	if len(file.Processors) > 0 || len(file.Outputs) > 0 {
-		return fmt.Errorf("%s: only [[inputs.%s]] belongs in the plugin config; processors and outputs go in telegraf.conf", path, Name)
+		return nil, fmt.Errorf("%s: only [[inputs.%s]] belongs in the plugin config; processors and outputs go in telegraf.conf", path, Name)
 	}
 	for name := range file.Inputs {
 		if name != Name {
-			return fmt.Errorf("%s: unknown input [[inputs.%s]]: this binary only provides [[inputs.%s]]", path, name, Name)
+			return nil, fmt.Errorf("%s: unknown input [[inputs.%s]]: this binary only provides [[inputs.%s]]", path, name, Name)
 		}
 	}
 	blocks := file.Inputs[Name]
 	switch len(blocks) {
 	case 0:
-		return fmt.Errorf("%s: no [[inputs.%s]] block", path, Name)
+		return nil, fmt.Errorf("%s: no [[inputs.%s]] block", path, Name)
 	case 1:
 	default:
-		return fmt.Errorf("%s: %d [[inputs.%s]] blocks, but the shim runs only the first: merge them or run one process per block", path, len(blocks), Name)
+		return nil, fmt.Errorf("%s: %d [[inputs.%s]] blocks, but the shim runs only the first: merge them or run one process per block", path, len(blocks), Name)
 	}
-	if err := md.PrimitiveDecode(blocks[0], New()); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
+	p := New()
+	if err := md.PrimitiveDecode(blocks[0], p); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	if undecoded := md.Undecoded(); len(undecoded) > 0 {
 		keys := make([]string, 0, len(undecoded))
@@ -56,9 +63,9 @@ func CheckConfigFile(path string) error {
 			keys = append(keys, k.String())
 		}
 		sort.Strings(keys)
-		return fmt.Errorf("%s: unknown option %s", path, strings.Join(keys, ", "))
+		return nil, fmt.Errorf("%s: unknown option %s", path, strings.Join(keys, ", "))
 	}
-	return nil
+	return p, nil
 }
 
 // unsetVariables lists the $NAME references outside comment lines whose variable is not set:

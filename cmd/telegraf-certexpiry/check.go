@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/influxdata/telegraf/logger"
-	"github.com/influxdata/telegraf/plugins/common/shim"
 
 	"github.com/telegraf-certexpiry/telegraf-certexpiry/internal/duration"
 	"github.com/telegraf-certexpiry/telegraf-certexpiry/internal/metrictest"
@@ -79,14 +78,10 @@ Flags:
 		if fs.NArg() > 0 {
 			return usage(errors.New("give either -config or host arguments, not both"))
 		}
-		if err := plugin.CheckConfigFile(*configPath); err != nil {
+		var err error
+		if p, err = plugin.LoadConfigFile(*configPath); err != nil {
 			return usage(err)
 		}
-		loaded, err := shim.LoadConfig(configPath)
-		if err != nil {
-			return usage(err)
-		}
-		p = loaded.Input.(*plugin.CertExpiry)
 		// Gathering the certbot spool removes what it emits; a look must not consume renewals
 		// that Telegraf should deliver.
 		p.CertbotSpool = ""

@@ -100,13 +100,14 @@ Flags:
 		logError(stderr, "", errors.New("-config is required: the plugin configuration file with one [[inputs.certexpiry]] block"))
 		return 2
 	}
-	// The shim silently ignores unknown options and extra blocks; refuse them first.
-	if err := plugin.CheckConfigFile(*configPath); err != nil {
+	// Load the config ourselves: the shim would silently ignore unknown options.
+	p, err := plugin.LoadConfigFile(*configPath)
+	if err != nil {
 		logError(stderr, "Err loading input: ", err)
 		return 1
 	}
 	s := shim.New()
-	if err := s.LoadConfig(configPath); err != nil {
+	if err := s.AddInput(p); err != nil {
 		logError(stderr, "Err loading input: ", err)
 		return 1
 	}

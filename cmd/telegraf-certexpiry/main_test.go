@@ -35,7 +35,7 @@ func TestConfigErrorsStopStartUp(t *testing.T) {
 	}{
 		{nil, 2, "E! -config is required: the plugin configuration file with one [[inputs.certexpiry]] block\n"},
 		{[]string{"-config", typo}, 1, "E! Err loading input: " + typo + ": unknown option inputs.certexpiry.timout\n"},
-		{[]string{"-config", invalid}, 1, "E! Err loading input: failed to add Input: failed to init input: max_concurrency: must be at least 1, got 0\n" +
+		{[]string{"-config", invalid}, 1, "E! Err loading input: failed to init input: max_concurrency: must be at least 1, got 0\n" +
 			"E! target[0].address: \"h:1\" includes a port; use address = \"h\" and ports = [1]\n"},
 		{[]string{"-config", typo, "extra"}, 2, "E! unexpected argument \"extra\" (subcommands: check, certbot-hook)\n"},
 	}

@@ -7,8 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/influxdata/telegraf/plugins/common/shim"
-
 	"github.com/telegraf-certexpiry/telegraf-certexpiry/internal/demo"
 	"github.com/telegraf-certexpiry/telegraf-certexpiry/internal/testenv"
 	"github.com/telegraf-certexpiry/telegraf-certexpiry/plugin"
@@ -18,14 +16,10 @@ import (
 // only validates).
 func TestShippedHostPluginConfig(t *testing.T) {
 	path := filepath.Join(testenv.RepoRoot(t), "deploy", "telegraf", "plugin.conf")
-	if err := plugin.CheckConfigFile(path); err != nil {
+	p, err := plugin.LoadConfigFile(path)
+	if err != nil {
 		t.Fatal(err)
 	}
-	loaded, err := shim.LoadConfig(&path)
-	if err != nil {
-		t.Fatalf("the shim cannot load %s: %v", path, err)
-	}
-	p := loaded.Input.(*plugin.CertExpiry)
 	if err := p.Init(); err != nil {
 		t.Fatalf("Init: %v", err)
 	}
