@@ -43,6 +43,7 @@ type fixture struct {
 	mu      sync.Mutex
 	codes   []int // answers in turn; the last repeats; empty: 204
 	body    string
+	loc     string // Location header of a 3xx answer
 	got     []string // request bodies
 	queries []string
 }
@@ -84,6 +85,9 @@ func newFixture(t *testing.T) *fixture {
 			if len(f.codes) > 1 {
 				f.codes = f.codes[1:]
 			}
+		}
+		if code/100 == 3 {
+			w.Header().Set("Location", f.loc)
 		}
 		w.WriteHeader(code)
 		if code != 204 {
@@ -214,6 +218,26 @@ func TestReport4xxNotRetried(t *testing.T) {
 	code, stdout, stderr := f.run("flush")
 	if code != 0 || stdout != "certbot-hook: delivered 3 lines to URL/write\n" || stderr != "" || f.spooled() != "" {
 		t.Fatalf("flush: code %d stdout %q stderr %q spool %q", code, stdout, stderr, f.spooled())
+	}
+}
+
+// TestReportRedirectKeepsRenewal: a redirect is a failure; the renewal stays spooled.
+func TestReportRedirectKeepsRenewal(t *testing.T) {
+	for _, status := range []int{301, 302, 307, 308} {
+		t.Run(strconv.Itoa(status), func(t *testing.T) {
+			f := newFixture(t)
+			f.codes = []int{status, 200}
+			f.loc = "https://influx.example/write?db=telegraf"
+			code, stdout, stderr := f.run()
+			want := "certbot-hook: URL/write answered " + strconv.Itoa(status) + " " + http.StatusText(status) + ": redirect to https://influx.example/write (query not shown); a write is never sent on to another address: set url to the address the server answers on\n" +
+				"certbot-hook: 3 lines stay in " + f.spool + " for the next run (or `telegraf-certexpiry certbot-hook flush`)\n"
+			if code != 1 || stdout != "" || stderr != want || len(f.got) != 1 || len(f.slept) != 0 {
+				t.Fatalf("code %d requests %d stdout %q stderr\n%s\nwant\n%s", code, len(f.got), stdout, stderr, want)
+			}
+			if s := f.spooled(); s != linesAt(f.now.UnixNano(), ","+certFields) {
+				t.Errorf("spool %q", s)
+			}
+		})
 	}
 }
 

@@ -82,5 +82,7 @@ func newHTTP(client *http.Client, base, path string, q url.Values, h http.Header
 	if client == nil {
 		client = http.DefaultClient
 	}
-	return &HTTP{client: client, endpoint: u.String(), display: display, header: h, timeout: timeout}, nil
+	c := *client // a copy: the caller's client keeps its own redirect policy
+	c.CheckRedirect = noRedirect
+	return &HTTP{client: &c, endpoint: u.String(), display: display, header: h, timeout: timeout}, nil
 }

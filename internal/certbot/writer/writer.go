@@ -1,7 +1,8 @@
 // Package writer posts line protocol to the hook's destinations: InfluxDB 1.x /write (also
 // Telegraf's influxdb_listener) and /api/v2/write (InfluxDB 2.x/3, InfluxDB 1.8+, Telegraf's
 // influxdb_v2_listener), each attempt bounded by a timeout, with retries on 5xx and connection
-// errors (never on 4xx: the request itself is wrong and would fail again).
+// errors (never on 4xx: the request itself is wrong and would fail again). A redirect is a
+// failure, never followed: the write goes to the configured address or nowhere.
 package writer
 
 import (
@@ -11,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 )
@@ -27,9 +29,15 @@ type StatusError struct {
 	Status string // "404 Not Found"
 	Code   int
 	Body   string
+	// Location is where a redirect (3xx) points, resolved against URL; it may hold the
+	// request's query (credentials with v1_auth = "query"), so Error shows it without.
+	Location string
 }
 
 func (e *StatusError) Error() string {
+	if e.Code/100 == 3 {
+		return fmt.Sprintf("%s answered %s: redirect to %s; a write is never sent on to another address: set url to the address the server answers on", e.URL, e.Status, withoutQuery(e.Location))
+	}
 	if e.Body == "" {
 		return fmt.Sprintf("%s answered %s", e.URL, e.Status)
 	}
@@ -37,7 +45,7 @@ func (e *StatusError) Error() string {
 }
 
 // Retryable reports whether the same request may succeed later: server errors (5xx) may; a
-// 4xx (bad line, wrong database, bad credentials) will not.
+// 4xx (bad line, wrong database, bad credentials) or a redirect (3xx) will not.
 func (e *StatusError) Retryable() bool { return e.Code >= 500 }
 
 // Rejected reports whether the server refused the data itself (400 Bad Request, 422
@@ -45,6 +53,24 @@ func (e *StatusError) Retryable() bool { return e.Code >= 500 }
 // settings (401, 403, 404 database not found, 413 ...). Rejected data will never be accepted.
 func (e *StatusError) Rejected() bool {
 	return e.Code == http.StatusBadRequest || e.Code == http.StatusUnprocessableEntity
+}
+
+// withoutQuery shows a redirect target without user info and query.
+func withoutQuery(loc string) string {
+	if loc == "" {
+		return "nowhere (no Location header)"
+	}
+	u, err := url.Parse(loc)
+	if err != nil {
+		return "an unparsable Location header"
+	}
+	u.User = nil
+	u.Fragment = ""
+	if u.RawQuery == "" {
+		return u.String()
+	}
+	u.RawQuery = ""
+	return u.String() + " (query not shown)"
 }
 
 // TransportError is a failure to get any answer: connection refused, timeout, TLS.
@@ -68,6 +94,11 @@ func Retryable(err error) bool {
 
 // maxBody bounds how much of an error answer is kept for the message.
 const maxBody = 1024
+
+// noRedirect stops the client at a redirect: Go's client would re-send a 301/302/303 as a GET
+// without the body, and the new address's 200 would count as a delivery. A write goes to the
+// configured address or fails.
+func noRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
 // HTTP posts to one endpoint. Build it with NewV1 or NewV2.
 type HTTP struct {
@@ -105,6 +136,13 @@ func (w *HTTP) Write(ctx context.Context, lines []byte) error {
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
 	if resp.StatusCode/100 == 2 {
 		return nil
+	}
+	if resp.StatusCode/100 == 3 {
+		loc := resp.Header.Get("Location")
+		if u, err := resp.Location(); err == nil {
+			loc = u.String()
+		}
+		return &StatusError{URL: w.display, Status: resp.Status, Code: resp.StatusCode, Location: loc}
 	}
 	msg := strings.TrimSpace(string(body))
 	if len(msg) > maxBody {

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"reflect"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -198,5 +199,47 @@ func TestRetryStopsWhenContextEnds(t *testing.T) {
 	err := r.Write(ctx, []byte(lines))
 	if err == nil || len(*reqs) > 1 {
 		t.Fatalf("err %v after %d requests", err, len(*reqs))
+	}
+}
+
+// TestRedirectIsAFailure: a write answered with a redirect is not followed (Go's client would
+// re-send it as a GET, whose 200 would look like a delivery). It fails, not retried, naming the
+// status and where the server points, without the query (it may hold credentials).
+func TestRedirectIsAFailure(t *testing.T) {
+	for _, code := range []int{301, 302, 307, 308} {
+		t.Run(strconv.Itoa(code), func(t *testing.T) {
+			var mu sync.Mutex
+			var methods []string
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				mu.Lock()
+				methods = append(methods, r.Method+" "+r.URL.Path)
+				mu.Unlock()
+				if r.URL.Path == "/write" {
+					http.Redirect(w, r, "/elsewhere/write?"+r.URL.RawQuery, code)
+					return
+				}
+				w.WriteHeader(http.StatusOK) // what a GET of the new address would answer
+			}))
+			defer srv.Close()
+			w, _ := NewV1(srv.Client(), V1Options{BaseURL: srv.URL, Database: "db", Username: "u", Password: "secret", QueryAuth: true})
+			err := w.Write(context.Background(), []byte(lines))
+			want := srv.URL + "/write answered " + strconv.Itoa(code) + " " + http.StatusText(code) +
+				": redirect to " + srv.URL + "/elsewhere/write (query not shown); a write is never sent on to another address: set url to the address the server answers on"
+			if err == nil || err.Error() != want {
+				t.Fatalf("err = %v\nwant  %s", err, want)
+			}
+			if Retryable(err) || strings.Contains(err.Error(), "secret") {
+				t.Errorf("a redirect must fail for good, without showing the query: %v", err)
+			}
+			var se *StatusError
+			if !errors.As(err, &se) || se.Rejected() || se.Location != srv.URL+"/elsewhere/write?db=db&p=secret&precision=ns&u=u" {
+				t.Errorf("%#v", err)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if len(methods) != 1 || methods[0] != "POST /write" {
+				t.Errorf("requests %q: the redirect was followed", methods)
+			}
+		})
 	}
 }
