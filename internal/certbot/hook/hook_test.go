@@ -43,7 +43,7 @@ type fixture struct {
 	mu      sync.Mutex
 	codes   []int // answers in turn; the last repeats; empty: 204
 	body    string
-	loc     string // Location header of a 3xx answer
+	loc     string   // Location header of a 3xx answer
 	got     []string // request bodies
 	queries []string
 }
