@@ -7,7 +7,7 @@ BENCH_EXTRA += bench-certbot
 
 bench-certbot:
 	mkdir -p $(BENCH_OUT)
-	$(GO) test -run '^$$' -bench . -count 3 ./internal/certbot/renewal/ ./internal/certbot/deliver/ | tee $(BENCH_OUT)/certbot.txt
+	$(GO) test -run '^$$' -bench . -count 3 ./internal/certbot/renewal/ ./internal/certbot/spool/ | tee $(BENCH_OUT)/certbot.txt
 
 # The fuzz seeds run in every `go test`; this explores further (FUZZTIME=5m for longer).
 FUZZTIME ?= 60s

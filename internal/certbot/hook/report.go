@@ -7,7 +7,6 @@ import (
 	"fmt"
 
 	"github.com/telegraf-certexpiry/telegraf-certexpiry/internal/certbot/config"
-	"github.com/telegraf-certexpiry/telegraf-certexpiry/internal/certbot/deliver"
 	"github.com/telegraf-certexpiry/telegraf-certexpiry/internal/certbot/lineage"
 	"github.com/telegraf-certexpiry/telegraf-certexpiry/internal/certbot/renewal"
 	"github.com/telegraf-certexpiry/telegraf-certexpiry/internal/certbot/spool"
@@ -86,7 +85,11 @@ func spoolAndDeliver(ctx context.Context, cfg *config.Config, lines []byte, d de
 	cancel()
 	if err == nil {
 		defer tx.Close()
-		err = tx.Append(lines)
+		var torn []byte
+		torn, err = tx.Append(lines)
+		if torn != nil {
+			d.logf("the spool ended in a line cut short by an earlier crash; moved it to %s: %q", tx.RejectedPath(), torn)
+		}
 	}
 	if err != nil {
 		// Could not spool: still try to deliver this renewal directly, then fail loudly.
@@ -120,7 +123,9 @@ func flush(ctx context.Context, cfg *config.Config, tx *spool.Tx, d deps) int {
 		d.logf("%v", err)
 		return ExitUsage
 	}
-	res, err := deliver.Flush(ctx, tx, w, cfg.BatchSize)
+	res, err := tx.Drain(ctx, cfg.BatchSize, func(ctx context.Context, lines [][]byte) error {
+		return w.Write(ctx, join(lines))
+	})
 	if res.Delivered > 0 || err == nil {
 		d.infof("delivered %d lines to %s", res.Delivered, dest)
 	}
@@ -139,6 +144,15 @@ func configName(c *config.Config) string {
 		return c.Path
 	}
 	return config.DefaultPath
+}
+
+// join makes a request body: each line followed by its newline.
+func join(lines [][]byte) []byte {
+	var b []byte
+	for _, l := range lines {
+		b = append(append(b, l...), '\n')
+	}
+	return b
 }
 
 func countLines(b []byte) int {

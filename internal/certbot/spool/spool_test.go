@@ -33,10 +33,10 @@ func TestAppendLinesRemove(t *testing.T) {
 	if got := lines(t, tx); got != nil {
 		t.Fatalf("new spool: %q", got)
 	}
-	if err := tx.Append([]byte("a 1\nb 2\n")); err != nil {
+	if _, err := tx.Append([]byte("a 1\nb 2\n")); err != nil {
 		t.Fatal(err)
 	}
-	if err := tx.Append([]byte("c 3")); err != nil { // newline added
+	if _, err := tx.Append([]byte("c 3")); err != nil { // newline added
 		t.Fatal(err)
 	}
 	if got, want := lines(t, tx), []string{"a 1", "b 2", "c 3"}; !reflect.DeepEqual(got, want) {
@@ -59,8 +59,9 @@ func TestAppendLinesRemove(t *testing.T) {
 	}
 }
 
-// TestTornAppend: a power loss mid-append leaves a fragment without newline; the next append
-// must not glue its line onto it.
+// TestTornAppend: a power loss mid-append leaves a fragment without newline. The next append
+// moves it to .rejected (it may look like a point with a truncated timestamp) and does not
+// glue its own lines onto it.
 func TestTornAppend(t *testing.T) {
 	s := New(filepath.Join(t.TempDir(), "spool.lp"))
 	if err := os.WriteFile(s.Path(), []byte("a 1\ncertbot_renewal,dom"), 0o600); err != nil {
@@ -68,11 +69,18 @@ func TestTornAppend(t *testing.T) {
 	}
 	tx, _ := s.Lock(context.Background())
 	defer tx.Close()
-	if err := tx.Append([]byte("b 2\n")); err != nil {
-		t.Fatal(err)
+	torn, err := tx.Append([]byte("b 2\n"))
+	if err != nil || string(torn) != "certbot_renewal,dom" {
+		t.Fatalf("Append: torn %q, %v", torn, err)
 	}
-	if got, want := lines(t, tx), []string{"a 1", "certbot_renewal,dom", "b 2"}; !reflect.DeepEqual(got, want) {
+	if got, want := lines(t, tx), []string{"a 1", "b 2"}; !reflect.DeepEqual(got, want) {
 		t.Fatalf("got %q want %q", got, want)
+	}
+	if b, _ := os.ReadFile(tx.RejectedPath()); string(b) != "certbot_renewal,dom\n" {
+		t.Errorf("rejected %q", b)
+	}
+	if torn, err := tx.Append([]byte("c 3\n")); torn != nil || err != nil {
+		t.Errorf("clean append: %q %v", torn, err)
 	}
 }
 
@@ -82,7 +90,7 @@ func TestTornAppend(t *testing.T) {
 func TestCrashBeforeRename(t *testing.T) {
 	s := New(filepath.Join(t.TempDir(), "spool.lp"))
 	tx, _ := s.Lock(context.Background())
-	if err := tx.Append([]byte("a 1\nb 2\nc 3\n")); err != nil {
+	if _, err := tx.Append([]byte("a 1\nb 2\nc 3\n")); err != nil {
 		t.Fatal(err)
 	}
 	crash := errors.New("killed")
@@ -91,8 +99,8 @@ func TestCrashBeforeRename(t *testing.T) {
 		t.Fatalf("Remove: %v", err)
 	}
 	tx.Close()
-	if _, err := os.Stat(s.Path() + ".tmp"); err != nil {
-		t.Fatalf("the crash should leave the .tmp: %v", err)
+	if tmps, _ := filepath.Glob(s.Path() + ".tmp-*"); len(tmps) != 1 {
+		t.Fatalf("the crash should leave one .tmp-*: %q", tmps)
 	}
 
 	s2 := New(s.Path()) // the next run
@@ -106,6 +114,9 @@ func TestCrashBeforeRename(t *testing.T) {
 	}
 	if got, want := lines(t, tx2), []string{"b 2", "c 3"}; !reflect.DeepEqual(got, want) {
 		t.Fatalf("after recovery: got %q want %q", got, want)
+	}
+	if tmps, _ := filepath.Glob(s.Path() + ".tmp*"); len(tmps) != 0 {
+		t.Errorf("stale temporary files stay: %q", tmps)
 	}
 }
 
@@ -145,23 +156,31 @@ func TestReject(t *testing.T) {
 	}
 }
 
-// TestRemoveReplacesForeignTmp: a stale read-only .tmp (as left by the other user sharing the
-// spool) does not block removal. (Run as root the mode alone would not stop a rewrite; as any
-// other user this also proves the .tmp is unlinked rather than reopened.)
+// TestRemoveReplacesForeignTmp: a stale read-only temporary file (as left by the other user
+// sharing the spool) does not block removal, and is cleaned up.
 func TestRemoveReplacesForeignTmp(t *testing.T) {
 	s := New(filepath.Join(t.TempDir(), "spool.lp"))
 	tx, _ := s.Lock(context.Background())
 	defer tx.Close()
-	if err := tx.Append([]byte("a 1\nb 2\n")); err != nil {
+	if _, err := tx.Append([]byte("a 1\nb 2\n")); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(s.Path()+".tmp", []byte("stale"), 0o400); err != nil {
-		t.Fatal(err)
+	for _, name := range []string{".tmp", ".tmp-123"} {
+		if err := os.WriteFile(s.Path()+name, []byte("stale"), 0o400); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if err := tx.Remove(1); err != nil {
 		t.Fatal(err)
 	}
 	if got, want := lines(t, tx), []string{"b 2"}; !reflect.DeepEqual(got, want) {
 		t.Fatalf("got %q want %q", got, want)
+	}
+	fi, err := os.Stat(s.Path())
+	if err != nil || fi.Mode().Perm() != FileMode {
+		t.Errorf("rewritten spool: %v, mode %v", err, fi.Mode())
+	}
+	if tmps, _ := filepath.Glob(s.Path() + ".tmp*"); len(tmps) != 0 {
+		t.Errorf("stale temporary files stay: %q", tmps)
 	}
 }
