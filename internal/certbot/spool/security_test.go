@@ -93,7 +93,7 @@ func TestSymlinkAsLock(t *testing.T) {
 	s, victim := plant(t)
 	created := filepath.Join(filepath.Dir(victim), "created-by-root")
 	for target, check := range map[string]func(){
-		victim:  func() { unchanged(t, victim) },
+		victim: func() { unchanged(t, victim) },
 		created: func() {
 			if _, err := os.Lstat(created); !os.IsNotExist(err) {
 				t.Errorf("%s was created: %v", created, err)
