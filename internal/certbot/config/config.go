@@ -97,13 +97,21 @@ type Config struct {
 	retriesSet bool
 	// fromEnv records the keys an environment variable set, so errors point there.
 	fromEnv map[string]bool
+	// deliveryErr is the first problem found in a delivery setting.
+	deliveryErr error
 }
+
+// recordingKeys are the settings needed to write a renewal into the spool. Every other key
+// says only how to deliver it.
+var recordingKeys = map[string]bool{"spool": true, "measurement": true, "host": true, "tags": true}
 
 // Error names the setting (TOML key or environment variable) that is wrong.
 type Error struct {
 	Source string // file path or "environment"
 	Key    string
 	Err    error
+	// delivery marks a problem confined to delivery settings (see ErrDeliverySettings).
+	delivery bool
 }
 
 func (e *Error) Error() string {
@@ -114,20 +122,40 @@ func (e *Error) Error() string {
 }
 func (e *Error) Unwrap() error { return e.Err }
 
+// Is makes errors.Is(err, ErrDeliverySettings) true for a problem confined to delivery.
+func (e *Error) Is(target error) bool { return target == ErrDeliverySettings && e.delivery }
+
+// ErrDeliverySettings marks an error that concerns only how to deliver (url, api, database,
+// credentials and their files, a settings file holding a secret readable by others, timeout,
+// retries, retry_backoff, batch_size): the renewal can still be spooled with the settings Load
+// returns alongside it.
+var ErrDeliverySettings = errors.New("delivery settings are unusable")
+
 // ErrInsecureFile marks a config file that holds a secret but is readable by group or others.
 var ErrInsecureFile = errors.New("config file holding a secret is readable by group or others")
 
 // Load reads the settings. path is the -config flag ("" when absent): then
 // CERTEXPIRY_HOOK_CONFIG, then DefaultPath, which alone may be missing. getenv supplies the
 // environment. The result has defaults applied and is validated.
+//
+// A problem confined to delivery settings (errors.Is(err, ErrDeliverySettings)) comes with
+// the settings: Spool, Measurement, Host and Tags are loaded and valid, so a renewal can be
+// kept in the spool before the error is reported. For any other error (the file cannot be
+// read or decoded, an unknown key, which might be a misspelt spool, a bad recording setting)
+// the settings are nil.
 func Load(path string, getenv func(string) string) (*Config, error) {
+	return LoadWithDefault(path, DefaultPath, getenv)
+}
+
+// LoadWithDefault is Load with another default path (tests inject one).
+func LoadWithDefault(path, defaultPath string, getenv func(string) string) (*Config, error) {
 	c := &Config{}
 	explicit := path != ""
 	if !explicit {
 		if path = getenv(EnvConfig); path != "" {
 			explicit = true
 		} else {
-			path = DefaultPath
+			path = defaultPath
 		}
 	}
 	if err := c.loadFile(path, explicit); err != nil {
@@ -136,14 +164,28 @@ func Load(path string, getenv func(string) string) (*Config, error) {
 	if err := c.applyEnv(getenv); err != nil {
 		return nil, err
 	}
-	if err := c.readSecrets(); err != nil {
+	c.delivery(c.readSecrets())
+	c.applyDefaults()
+	if err := c.validateRecording(); err != nil {
 		return nil, err
 	}
-	c.applyDefaults()
-	if err := c.validate(); err != nil {
-		return nil, err
+	c.delivery(c.validate())
+	if c.deliveryErr != nil {
+		return c, c.deliveryErr
 	}
 	return c, nil
+}
+
+// delivery records err (a delivery setting's problem) unless an earlier one was recorded.
+func (c *Config) delivery(err error) {
+	if err == nil || c.deliveryErr != nil {
+		return
+	}
+	var ce *Error
+	if errors.As(err, &ce) {
+		ce.delivery = true
+	}
+	c.deliveryErr = err
 }
 
 // loadFile decodes path into c.
@@ -174,7 +216,7 @@ func (c *Config) loadFile(path string, explicit bool) error {
 			return &Error{Source: path, Err: err}
 		}
 		if mode := fi.Mode().Perm(); mode&0o044 != 0 {
-			return &Error{Source: path, Err: fmt.Errorf("%w: it holds %s and has mode %04o; run `chmod 600 %s` (or move the secret to %s_file)", ErrInsecureFile, secret, mode, path, secret)}
+			c.delivery(&Error{Source: path, Err: fmt.Errorf("%w: it holds %s and has mode %04o; run `chmod 600 %s` (or move the secret to %s_file)", ErrInsecureFile, secret, mode, path, secret)})
 		}
 	}
 	c.retriesSet = md.IsDefined("retries")

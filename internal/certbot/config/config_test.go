@@ -65,13 +65,12 @@ timeout = "3s"
 }
 
 func TestLoadDefaultsEnvOnly(t *testing.T) {
-	// No -config, no CERTEXPIRY_HOOK_CONFIG: DefaultPath is tried and may be missing (it is on
-	// a test machine; if it ever exists this test says so rather than passing by accident).
-	if _, err := os.Stat(DefaultPath); err == nil {
-		t.Skipf("%s exists on this machine", DefaultPath)
-	}
+	// No -config, no CERTEXPIRY_HOOK_CONFIG: the default path is tried and may be missing. The
+	// default is injected, so a real /etc/telegraf-certexpiry/certbot-hook.toml on the machine
+	// running the tests changes nothing.
+	missing := filepath.Join(t.TempDir(), "certbot-hook.toml")
 	tokenFile := write(t, "token", "tok-123\n", 0o600)
-	c, err := Load("", env(map[string]string{
+	c, err := LoadWithDefault("", missing, env(map[string]string{
 		"CERTEXPIRY_HOOK_URL":        "https://influx.example:8086/prefix",
 		"CERTEXPIRY_HOOK_API":        "v2",
 		"CERTEXPIRY_HOOK_ORG":        "ops",
@@ -93,9 +92,75 @@ func TestLoadDefaultsEnvOnly(t *testing.T) {
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("got  %+v\nwant %+v", c, want)
 	}
-	c, err = Load("", env(nil))
-	if err != nil || c.Retries != DefaultRetries || c.URL != "" {
+	c, err = LoadWithDefault("", missing, env(nil))
+	if err != nil || c.Retries != DefaultRetries || c.URL != "" || c.Path != "" {
 		t.Errorf("empty: %+v, %v", c, err)
+	}
+	// An existing default file is read.
+	present := write(t, "certbot-hook.toml", "host = \"from-default\"\n", 0o644)
+	c, err = LoadWithDefault("", present, env(nil))
+	if err != nil || c.Host != "from-default" || c.Path != present {
+		t.Errorf("default file: %+v, %v", c, err)
+	}
+}
+
+// TestLoadDeliveryErrorsKeepRecordingSettings: a problem with how to deliver comes with the
+// settings a renewal is spooled with, so the hook can keep the renewal before refusing.
+func TestLoadDeliveryErrorsKeepRecordingSettings(t *testing.T) {
+	dir := t.TempDir()
+	spoolFile := filepath.Join(dir, "custom.lp")
+	recording := "spool = \"" + spoolFile + "\"\nmeasurement = \"renewals\"\nhost = \"h1\"\n[tags]\nenv = \"prod\"\n"
+	for _, tc := range []struct {
+		name, file string
+		mode       os.FileMode
+		env        map[string]string
+		want       string // PATH is the settings file
+	}{
+		{"missing token file", "api = \"v2\"\ntoken_file = \"" + filepath.Join(dir, "none") + "\"\n" + recording, 0o600, nil,
+			"PATH: token_file: open " + filepath.Join(dir, "none") + ": no such file or directory"},
+		{"token readable by others", "api = \"v2\"\ntoken = \"t\"\n" + recording, 0o644, nil,
+			"PATH: config file holding a secret is readable by group or others: it holds token and has mode 0644; run `chmod 600 PATH` (or move the secret to token_file)"},
+		{"malformed url in env", recording, 0o600, map[string]string{"CERTEXPIRY_HOOK_URL": "localhost:8086"},
+			`environment: CERTEXPIRY_HOOK_URL: "localhost:8086": want an http:// or https:// base URL such as http://127.0.0.1:8086`},
+		{"unparsable retries in env", recording, 0o600, map[string]string{"CERTEXPIRY_HOOK_RETRIES": "many"},
+			`environment: CERTEXPIRY_HOOK_RETRIES: "many": strconv.Atoi: parsing "many": invalid syntax`},
+		{"bad api", "api = \"2\"\n" + recording, 0o600, nil,
+			`PATH: api: "2": want "v1" (/write: InfluxDB 1.x, Telegraf influxdb_listener) or "v2" (/api/v2/write: InfluxDB 2.x/3, Telegraf influxdb_v2_listener)`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := write(t, "hook.toml", tc.file, tc.mode)
+			c, err := Load(path, env(tc.env))
+			if want := replacePath(tc.want, path); err == nil || err.Error() != want {
+				t.Fatalf("err = %v\nwant    %s", err, want)
+			}
+			if !errors.Is(err, ErrDeliverySettings) {
+				t.Errorf("not marked as a delivery problem: %#v", err)
+			}
+			if c == nil || c.Spool != spoolFile || c.Measurement != "renewals" || c.Host != "h1" || !reflect.DeepEqual(c.Tags, map[string]string{"env": "prod"}) {
+				t.Errorf("recording settings lost: %+v", c)
+			}
+		})
+	}
+}
+
+// TestLoadRecordingErrorsReturnNoSettings: when where or how to record a renewal is itself in
+// doubt, Load returns no settings at all.
+func TestLoadRecordingErrorsReturnNoSettings(t *testing.T) {
+	for _, tc := range []struct {
+		name, file string
+		env        map[string]string
+	}{
+		{"bad toml", "spool = \n", nil},
+		{"unknown key (perhaps a misspelt spool)", "spol = \"/x.lp\"\n", nil},
+		{"reserved tag", "[tags]\nhost = \"x\"\n", nil},
+		{"bad tags in env", "", map[string]string{"CERTEXPIRY_HOOK_TAGS": "env"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := Load(write(t, "hook.toml", tc.file, 0o600), env(tc.env))
+			if err == nil || c != nil || errors.Is(err, ErrDeliverySettings) {
+				t.Errorf("got %+v, %v", c, err)
+			}
+		})
 	}
 }
 

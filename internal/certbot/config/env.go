@@ -68,7 +68,8 @@ var envKeys = []envKey{
 // EnvName is the environment variable of a TOML key.
 func EnvName(key string) string { return envPrefix + strings.ToUpper(key) }
 
-// applyEnv overrides c with every non-empty CERTEXPIRY_HOOK_* variable.
+// applyEnv overrides c with every non-empty CERTEXPIRY_HOOK_* variable. A bad value of a
+// recording setting is returned; one of a delivery setting is recorded (c.delivery).
 func (c *Config) applyEnv(getenv func(string) string) error {
 	for _, e := range envKeys {
 		name := EnvName(e.key)
@@ -77,7 +78,12 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 			continue
 		}
 		if err := e.set(c, v); err != nil {
-			return &Error{Source: "environment", Key: name, Err: fmt.Errorf("%q: %w", v, err)}
+			err = &Error{Source: "environment", Key: name, Err: fmt.Errorf("%q: %w", v, err)}
+			if recordingKeys[e.key] {
+				return err
+			}
+			c.delivery(err)
+			continue
 		}
 		if c.fromEnv == nil {
 			c.fromEnv = map[string]bool{}

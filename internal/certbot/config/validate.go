@@ -65,6 +65,7 @@ func (c *Config) applyDefaults() {
 	}
 }
 
+// validate checks the delivery settings.
 func (c *Config) validate() error {
 	if c.URL != "" {
 		u, err := url.Parse(c.URL)
@@ -111,6 +112,11 @@ func (c *Config) validate() error {
 	case c.BatchSize < 0:
 		return c.errf("batch_size", "%d: must be positive", c.BatchSize)
 	}
+	return nil
+}
+
+// validateRecording checks the settings a renewal is spooled with.
+func (c *Config) validateRecording() error {
 	for _, k := range []string{"domain", "host"} {
 		if _, ok := c.Tags[k]; ok {
 			return c.errf("tags", "%q is set by the hook itself; use the host setting for the host tag", k)

@@ -26,7 +26,7 @@ func runFlush(ctx context.Context, args []string, d deps) int {
 		d.logf("flush: unexpected argument %q", fs.Arg(0))
 		return ExitUsage
 	}
-	cfg, err := config.Load(*configPath, d.getenv)
+	cfg, err := config.LoadWithDefault(*configPath, d.defaultConfig, d.getenv)
 	if err != nil {
 		d.logf("%v", err)
 		return ExitUsage

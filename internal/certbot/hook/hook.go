@@ -5,8 +5,10 @@
 //	certbot-hook flush [-config FILE]         deliver the spool now
 //	certbot-hook install [--dir D] [--name N] [--config FILE] [--binary PATH] [--force]
 //
-// Exit codes: 0 done; 1 the renewal is safe in the spool (or could not even be spooled) but
-// was not delivered, or the lineage certificate could not be read; 2 bad usage or settings.
+// Exit codes: 0 done; 1 the renewal is safe in the spool but was not delivered, or it could not
+// be spooled (then it was delivered directly, or printed on stderr), or the lineage certificate
+// could not be read; 2 bad usage or settings (a renewal is still spooled first when the spool
+// setting itself is sound).
 package hook
 
 import (
@@ -41,6 +43,8 @@ type deps struct {
 	sleep      func(ctx context.Context, d time.Duration) error
 	hostname   func() (string, error)
 	executable func() (string, error)
+	// defaultConfig is read when neither -config nor CERTEXPIRY_HOOK_CONFIG names a file.
+	defaultConfig string
 }
 
 // Main runs the certbot-hook command. args are the arguments after "certbot-hook"; it returns
@@ -55,6 +59,8 @@ func Main(ctx context.Context, args []string, getenv func(string) string, stdout
 		sleep:      writer.Sleep,
 		hostname:   os.Hostname,
 		executable: os.Executable,
+
+		defaultConfig: config.DefaultPath,
 	})
 }
 

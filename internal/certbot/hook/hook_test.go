@@ -126,6 +126,8 @@ func (f *fixture) run(args ...string) (code int, stdout, stderr string) {
 		sleep:      func(ctx context.Context, d time.Duration) error { f.slept = append(f.slept, d); return nil },
 		hostname:   func() (string, error) { return "", errors.New("no hostname in tests") },
 		executable: func() (string, error) { return f.exe, nil },
+
+		defaultConfig: filepath.Join(f.dir, "no-default.toml"),
 	}
 	code = run(context.Background(), args, d)
 	return code, strings.ReplaceAll(out.String(), f.srv.URL, "URL"), strings.ReplaceAll(errb.String(), f.srv.URL, "URL")
@@ -276,8 +278,6 @@ func TestReportBadInput(t *testing.T) {
 	}{
 		{"no domains", map[string]string{"RENEWED_DOMAINS": " "}, nil, 2,
 			"certbot-hook: RENEWED_DOMAINS is empty or unset: certbot sets it when it runs a deploy hook (to deliver the spool, run `telegraf-certexpiry certbot-hook flush`)\n"},
-		{"bad url", map[string]string{"CERTEXPIRY_HOOK_URL": "localhost:8086"}, nil, 2,
-			"certbot-hook: environment: CERTEXPIRY_HOOK_URL: \"localhost:8086\": want an http:// or https:// base URL such as http://127.0.0.1:8086\n"},
 		{"bad argument", nil, []string{"renew"}, 2, "certbot-hook: unexpected argument \"renew\" (subcommands: flush, install)\n"},
 		{"host unencodable", map[string]string{"CERTEXPIRY_HOOK_HOST": "bad\x01host"}, nil, 1,
 			"certbot-hook: renewal cannot be written as line protocol: invalid tag value host=\"bad\\x01host\"\n"},
@@ -296,6 +296,172 @@ func TestReportBadInput(t *testing.T) {
 				t.Errorf("bad input reached the server or spool: %q %q", f.got, f.spooled())
 			}
 		})
+	}
+}
+
+// TestSettingsProblemsSpoolFirst: a problem with the delivery settings does not lose the
+// renewal: it is spooled first, then the hook refuses (exit 2), and `flush` delivers it once
+// the settings are fixed.
+func TestSettingsProblemsSpoolFirst(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		config string // "" keeps the fixture's
+		mode   os.FileMode
+		env    map[string]string
+		want   string // CONFIG is the settings file
+	}{
+		{"token file missing", "api = \"v2\"\nbucket = \"b\"\ntoken_file = \"/nonexistent/token\"\nurl = \"URL\"\n", 0o600, nil,
+			"CONFIG: token_file: open /nonexistent/token: no such file or directory"},
+		{"token in a file others can read", "api = \"v2\"\nbucket = \"b\"\ntoken = \"t\"\nurl = \"URL\"\n", 0o644, nil,
+			"CONFIG: config file holding a secret is readable by group or others: it holds token and has mode 0644; run `chmod 600 CONFIG` (or move the secret to token_file)"},
+		{"malformed url in the environment", "", 0o600, map[string]string{"CERTEXPIRY_HOOK_URL": "localhost:8086"},
+			`environment: CERTEXPIRY_HOOK_URL: "localhost:8086": want an http:// or https:// base URL such as http://127.0.0.1:8086`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t)
+			good := f.env["CERTEXPIRY_HOOK_CONFIG"]
+			if tc.config != "" {
+				p := filepath.Join(f.dir, "bad.toml")
+				if err := os.WriteFile(p, []byte(strings.ReplaceAll(tc.config, "URL", f.srv.URL)), tc.mode); err != nil {
+					t.Fatal(err)
+				}
+				os.Chmod(p, tc.mode)
+				f.env["CERTEXPIRY_HOOK_CONFIG"] = p
+			}
+			for k, v := range tc.env {
+				f.env[k] = v
+			}
+			code, stdout, stderr := f.run()
+			want := "certbot-hook: " + strings.ReplaceAll(tc.want, "CONFIG", f.env["CERTEXPIRY_HOOK_CONFIG"]) + "\n" +
+				"certbot-hook: spooled 3 lines to " + f.spool + ", but delivered nothing: fix the settings above, then run `telegraf-certexpiry certbot-hook flush`\n"
+			if code != 2 || stdout != "" || stderr != want {
+				t.Fatalf("code %d stdout %q stderr\n%s\nwant\n%s", code, stdout, stderr, want)
+			}
+			spooled := linesAt(f.now.UnixNano(), ","+certFields)
+			if len(f.got) != 0 || f.spooled() != spooled {
+				t.Fatalf("server got %q, spool %q", f.got, f.spooled())
+			}
+			// Settings fixed: flush delivers the renewal.
+			f.env["CERTEXPIRY_HOOK_CONFIG"] = good
+			for k := range tc.env {
+				delete(f.env, k)
+			}
+			code, stdout, stderr = f.run("flush")
+			if code != 0 || stdout != "certbot-hook: delivered 3 lines to URL/write\n" || stderr != "" || f.spooled() != "" {
+				t.Fatalf("flush: code %d stdout %q stderr %q spool %q", code, stdout, stderr, f.spooled())
+			}
+			if len(f.got) != 1 || f.got[0] != spooled {
+				t.Errorf("server got %q", f.got)
+			}
+		})
+	}
+}
+
+// TestUnusableSettingsPrintRenewal: when the settings file cannot be decoded, where to spool
+// is in doubt: the hook spools nothing, prints the points on stderr and exits 2.
+func TestUnusableSettingsPrintRenewal(t *testing.T) {
+	f := newFixture(t)
+	f.env["CERTEXPIRY_HOOK_CONFIG"] = f.writeConfig("url = \n")
+	code, stdout, stderr := f.run()
+	want := "certbot-hook: " + f.env["CERTEXPIRY_HOOK_CONFIG"] + ": toml: line 1 (last key \"url\"): expected value but found '\\n' instead\n" +
+		"certbot-hook: the renewal was NOT recorded: the settings do not say for certain where to spool it; the points below use the default measurement and no extra tags. Its 3 points follow, to be written by hand:\n" +
+		linesAt(f.now.UnixNano(), ","+certFields)
+	if code != 2 || stdout != "" || stderr != want {
+		t.Fatalf("code %d stdout %q stderr\n%s\nwant\n%s", code, stdout, stderr, want)
+	}
+	if len(f.got) != 0 || f.spooled() != "" {
+		t.Errorf("server got %q, spool %q", f.got, f.spooled())
+	}
+}
+
+// TestTornLineInSpool: a line cut short by a crash mid-append and a line that is not a point
+// move to .rejected; the renewals before and after them are delivered.
+func TestTornLineInSpool(t *testing.T) {
+	f := newFixture(t)
+	old := linesAt(f.now.Add(-time.Hour).UnixNano(), "")
+	if err := os.MkdirAll(filepath.Dir(f.spool), 0o770); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(f.spool, []byte(old+"certbot_renewal,domain=x.example renewed_count=1 garbage\ncertbot_renewal,domain=all,host=web\\ 1 renewed_c"), 0o660); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := f.run()
+	want := "certbot-hook: the spool ended in a line cut short by an earlier crash; moved it to " + f.spool + ".rejected: \"certbot_renewal,domain=all,host=web\\\\ 1 renewed_c\"\n" +
+		"certbot-hook: 1 lines are not valid points, moved to " + f.spool + ".rejected:\n" +
+		"certbot-hook: line 4 \"certbot_renewal,domain=x.example renewed_count=1 garbage\": column 50: invalid timestamp (\"garbage\")\n"
+	if code != 1 || stdout != "certbot-hook: delivered 6 lines to URL/write\n" || stderr != want {
+		t.Fatalf("code %d stdout %q stderr\n%s\nwant\n%s", code, stdout, stderr, want)
+	}
+	if w := old + linesAt(f.now.UnixNano(), ","+certFields); len(f.got) != 1 || f.got[0] != w {
+		t.Fatalf("server got %q\nwant %q", f.got, w)
+	}
+	b, _ := os.ReadFile(f.spool + ".rejected")
+	if want := "certbot_renewal,domain=all,host=web\\ 1 renewed_c\ncertbot_renewal,domain=x.example renewed_count=1 garbage\n"; string(b) != want || f.spooled() != "" {
+		t.Errorf("rejected %q, spool %q", b, f.spooled())
+	}
+}
+
+// TestNeitherSpoolNorServer: the spool cannot be written and the server cannot be reached (or
+// no url is set): the points go to stderr, which certbot keeps in its log, and the exit is 1.
+func TestNeitherSpoolNorServer(t *testing.T) {
+	for _, url := range []string{"down", "none"} {
+		t.Run(url, func(t *testing.T) {
+			f := newFixture(t)
+			blocker := filepath.Join(f.dir, "file")
+			if err := os.WriteFile(blocker, nil, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			f.env["CERTEXPIRY_HOOK_SPOOL"] = filepath.Join(blocker, "spool.lp") // parent is a file
+			f.env["CERTEXPIRY_HOOK_RETRIES"] = "0"
+			why := "neither the spool nor URL took it"
+			want := "certbot-hook: spool: mkdir " + blocker + ": not a directory\n"
+			if url == "down" {
+				f.codes = []int{503}
+				want += "certbot-hook: URL/write answered 503 Service Unavailable\n"
+			} else {
+				f.env["CERTEXPIRY_HOOK_CONFIG"] = f.writeConfig("")
+				why = "the spool cannot take it and no url is set"
+			}
+			code, stdout, stderr := f.run()
+			want += "certbot-hook: the renewal was NOT recorded: " + why + ". Its 3 points follow, to be written by hand:\n" +
+				linesAt(f.now.UnixNano(), ","+certFields)
+			if code != 1 || stdout != "" || stderr != want {
+				t.Fatalf("code %d stdout %q stderr\n%s\nwant\n%s", code, stdout, stderr, want)
+			}
+		})
+	}
+}
+
+// TestSpoolSymlinkRefused: a symbolic link planted as the spool (the directory is writable by
+// group telegraf, the hook runs as root) is neither written nor read; the renewal goes
+// straight to the server and the hook fails with a message naming the link.
+func TestSpoolSymlinkRefused(t *testing.T) {
+	f := newFixture(t)
+	victim := filepath.Join(f.dir, "victim")
+	if err := os.WriteFile(victim, []byte("root-only\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Dir(f.spool), 0o770); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(victim, f.spool); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := f.run()
+	want := "certbot-hook: spool: refusing " + f.spool + ": it is a symbolic link; the spool directory may hold only regular files the spool made itself (the hook runs as root): remove it\n" +
+		"certbot-hook: wrote 3 lines to URL/write without spooling\n"
+	if code != 1 || stderr != want {
+		t.Fatalf("code %d stderr\n%s\nwant\n%s", code, stderr, want)
+	}
+	if b, _ := os.ReadFile(victim); string(b) != "root-only\n" {
+		t.Errorf("victim changed: %q", b)
+	}
+	if w := linesAt(f.now.UnixNano(), ","+certFields); len(f.got) != 1 || f.got[0] != w {
+		t.Errorf("server got %q", f.got)
+	}
+	code, _, stderr = f.run("flush")
+	if code != 1 || !strings.HasPrefix(stderr, "certbot-hook: spool: refusing "+f.spool+": it is a symbolic link;") || len(f.got) != 1 {
+		t.Errorf("flush: code %d stderr %q, %d requests", code, stderr, len(f.got))
 	}
 }
 
