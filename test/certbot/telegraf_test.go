@@ -92,10 +92,21 @@ spool = "`+filepath.Join(dir, "spool1.lp")+`"
 		"CERTEXPIRY_HOOK_HOST", "web-2",
 		"CERTEXPIRY_HOOK_SPOOL", filepath.Join(dir, "spool2.lp"),
 		"CERTEXPIRY_HOOK_CONFIG", filepath.Join(dir, "none.toml"))
-	// An explicit config that is missing is an error, not silently ignored.
+	// An explicit config that is missing is an error, not silently ignored. Where to spool
+	// is then in doubt, so the renewal's points go to stderr (certbot's log) instead.
 	r := runHook(t, env2)
-	if missing := filepath.Join(dir, "none.toml"); r.code != 2 || r.stderr != "certbot-hook: "+missing+": open "+missing+": no such file or directory\n" {
+	missing := filepath.Join(dir, "none.toml")
+	head := "certbot-hook: " + missing + ": open " + missing + ": no such file or directory\n" +
+		"certbot-hook: the renewal was NOT recorded: the settings do not say for certain where to spool it; the points below use the default measurement and no extra tags. Its 3 points follow, to be written by hand:\n"
+	if r.code != 2 || !strings.HasPrefix(r.stderr, head) {
 		t.Fatalf("missing config: exit %d, stderr %q", r.code, r.stderr)
+	}
+	printed := normalize(t, []byte(strings.TrimPrefix(r.stderr, head)))
+	if want := expected("web-2", c, onlyTimestamp(t, printed, r), domains...); !equal(printed, want) {
+		t.Fatalf("printed\n%s\nwant\n%s", strings.Join(printed, "\n"), strings.Join(want, "\n"))
+	}
+	if _, err := os.Stat(filepath.Join(dir, "spool2.lp")); !os.IsNotExist(err) {
+		t.Errorf("spooled although the settings were unusable: %v", err)
 	}
 	delete(env2, "CERTEXPIRY_HOOK_CONFIG")
 	r2 := runHook(t, env2)
