@@ -1,4 +1,4 @@
-# certbot hook (issue 4). Its unit and integration tests are ordinary Go tests of the root
+# certbot hook. Its unit and integration tests are ordinary Go tests of the root
 # module (internal/certbot/..., plugin/, test/certbot/), so `make test` already runs them; this
 # fragment only adds the benchmarks and an on-demand fuzz run.
 

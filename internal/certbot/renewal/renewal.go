@@ -1,13 +1,13 @@
-// Package renewal turns one certbot renewal into line protocol, in the shape the seed's Flux
-// queries read:
+// Package renewal turns one certbot renewal into line protocol, in the shape the Flux queries
+// of the original Python deploy hook (and this repository's flux/ queries) read:
 //
 //	certbot_renewal,domain=all,host=H renewed_count=N <ns>
 //	certbot_renewal,domain=D,host=H renewed_count=1 <ns>   (one per renewed domain)
 //
 // All points of one renewal share one nanosecond timestamp. renewed_count is a float, as the
-// seed wrote it (`renewed_count=1` without an `i` suffix is a float in line protocol), because
-// the seed's queries `fill(value: 0.0)` that column and Flux refuses a float fill on an integer
-// column. When the certificate is known, every point also carries not_before and not_after
+// Python hook wrote it (`renewed_count=1` without an `i` suffix is a float in line protocol),
+// because those queries `fill(value: 0.0)` that column and Flux refuses a float fill on an
+// integer column. When the certificate is known, every point also carries not_before and not_after
 // (integer unix seconds) and lifetime (integer seconds, not_after − not_before, as the
 // cert_expiry input computes it), so that alerts can scale with the certificate's lifetime.
 //
