@@ -28,6 +28,8 @@ func TestInitRejectsBadOptions(t *testing.T) {
 		{"empty domain", func(c *CertExpiry) { c.Domains = []string{"a.test", ""} }, "domains: empty domain"},
 		{"URL as domain", func(c *CertExpiry) { c.Domains = []string{"https://a.test"} }, `domains: "https://a.test" is a URL; give the bare domain`},
 		{"domain with space", func(c *CertExpiry) { c.Domains = []string{"a .test"} }, `domains: "a .test" is not a domain name`},
+		{"internationalised domain without an A-label form", func(c *CertExpiry) { c.Domains = []string{"bücher.test", "ü-.test"} },
+			`domains: "ü-.test" is not a valid internationalised domain name: idna: invalid label "ü-"`},
 		{"no domains anywhere", func(c *CertExpiry) { c.Domains = nil },
 			`target[0].domains: no domains for "127.0.0.1": set domains here or at the top level`},
 		{"port out of range", func(c *CertExpiry) { c.Ports = []int{443, 70000} }, "ports: port 70000 out of range 1-65535"},
@@ -71,7 +73,7 @@ func TestInitRejectsBadOptions(t *testing.T) {
 
 func TestInitAcceptsIPv6AndHostNames(t *testing.T) {
 	c := New()
-	c.Domains = []string{"a.test"}
+	c.Domains = []string{"a.test", "bücher.test", "_acme.test"}
 	c.Targets = []StaticTarget{{Address: "::1"}, {Address: "127.0.0.1"}, {Address: "backend-1.internal.example"}, {Address: "cache_2.local."}}
 	if err := c.Init(); err != nil {
 		t.Fatal(err)
