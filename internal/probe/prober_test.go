@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -298,8 +299,21 @@ func TestProbeFailures(t *testing.T) {
 	})
 
 	t.Run("IPv6 address is bracketed", func(t *testing.T) {
+		// The address reaches the dialer bracketed, whether or not this machine has IPv6.
+		d := &recordingDialer{}
+		r := probeOnce(t, New(Config{Now: func() time.Time { return now }, Dialer: d}), "2001:db8::1", 8443, "v6.test")
+		want := "dial [2001:db8::1]:8443: no route in this test"
+		if d.addr != "[2001:db8::1]:8443" || r.Status != StatusUnreachable || errText(r.Err) != want {
+			t.Fatalf("dialled %q, status %v err %q: want [2001:db8::1]:8443, unreachable, %q", d.addr, r.Status, errText(r.Err), want)
+		}
+	})
+
+	t.Run("IPv6 loopback for real", func(t *testing.T) {
 		l, err := net.Listen("tcp", "[::1]:0")
 		if err != nil {
+			if testenv.Integration() {
+				t.Fatalf("no IPv6 loopback (::1) here: %v; the integration tests need it (sysctl net.ipv6.conf.lo.disable_ipv6=0)", err)
+			}
 			t.Skipf("no IPv6 loopback here: %v", err)
 		}
 		port := l.Addr().(*net.TCPAddr).Port
@@ -310,6 +324,14 @@ func TestProbeFailures(t *testing.T) {
 			t.Fatalf("status %v err %q: want unreachable, %q", r.Status, errText(r.Err), want)
 		}
 	})
+}
+
+// recordingDialer records the address it is asked for and fails: no packet leaves.
+type recordingDialer struct{ addr string }
+
+func (d *recordingDialer) DialContext(_ context.Context, _, addr string) (net.Conn, error) {
+	d.addr = addr
+	return nil, errors.New("no route in this test")
 }
 
 func TestRunYieldsOneResultPerProbeInOrder(t *testing.T) {
