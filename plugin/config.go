@@ -80,6 +80,10 @@ func validateDomains(option string, domains []string) error {
 		case strings.ContainsAny(d, " \t\r\n/:") && net.ParseIP(d) == nil:
 			return optErr(option, "%q is not a domain name", d)
 		}
+		// An internationalised domain is probed as its A-label form: refuse one that has none.
+		if _, err := probe.ASCIIDomain(d); err != nil {
+			return optErr(option, "%q is not a valid internationalised domain name: %v", d, err)
+		}
 	}
 	return nil
 }

@@ -28,6 +28,8 @@ func TestInitRejectsBadOptions(t *testing.T) {
 		{"empty domain", func(c *CertExpiry) { c.Domains = []string{"a.test", ""} }, "domains: empty domain"},
 		{"URL as domain", func(c *CertExpiry) { c.Domains = []string{"https://a.test"} }, `domains: "https://a.test" is a URL; give the bare domain`},
 		{"domain with space", func(c *CertExpiry) { c.Domains = []string{"a .test"} }, `domains: "a .test" is not a domain name`},
+		{"internationalised domain without an A-label form", func(c *CertExpiry) { c.Domains = []string{"bücher.test", "ü-.test"} },
+			`domains: "ü-.test" is not a valid internationalised domain name: idna: invalid label "ü-"`},
 		{"no domains anywhere", func(c *CertExpiry) { c.Domains = nil },
 			`target[0].domains: no domains for "127.0.0.1": set domains here or at the top level`},
 		{"port out of range", func(c *CertExpiry) { c.Ports = []int{443, 70000} }, "ports: port 70000 out of range 1-65535"},
@@ -71,7 +73,7 @@ func TestInitRejectsBadOptions(t *testing.T) {
 
 func TestInitAcceptsIPv6AndHostNames(t *testing.T) {
 	c := New()
-	c.Domains = []string{"a.test"}
+	c.Domains = []string{"a.test", "bücher.test", "_acme.test"}
 	c.Targets = []StaticTarget{{Address: "::1"}, {Address: "127.0.0.1"}, {Address: "backend-1.internal.example"}, {Address: "cache_2.local."}}
 	if err := c.Init(); err != nil {
 		t.Fatal(err)
@@ -103,6 +105,11 @@ func TestCheckConfigFile(t *testing.T) {
 		{"two blocks", "[[inputs.certexpiry]]\n[[inputs.certexpiry]]\n",
 			"PATH: 2 [[inputs.certexpiry]] blocks, but the shim runs only the first: merge them or run one process per block"},
 		{"other input", "[[inputs.cpu]]\n", "PATH: unknown input [[inputs.cpu]]: this binary only provides [[inputs.certexpiry]]"},
+		// The shim's os.Expand would eat "${" and "${}" silently, reading another file.
+		{"${ without closing brace", "[[inputs.certexpiry]]\nca_file = \"${CA_DIR/ca.pem\"\n",
+			"PATH: line 2 (inputs.certexpiry.ca_file): \"${\" has no closing brace on its line\nPATH: " + dollarHint},
+		{"${}", "[[inputs.certexpiry]]\nca_file = \"/etc/${}ca.pem\"\n",
+			"PATH: line 2 (inputs.certexpiry.ca_file): \"${}\" names no variable\nPATH: " + dollarHint},
 		{"outputs", "[[inputs.certexpiry]]\n[[outputs.file]]\n",
 			"PATH: only [[inputs.certexpiry]] belongs in the plugin config; processors and outputs go in telegraf.conf"},
 	}
@@ -123,20 +130,29 @@ func TestCheckConfigFile(t *testing.T) {
 		})
 	}
 	// $NAME is the shim's: an unset one would silently become "", so it is refused; a set one
-	// is used; comment lines do not count.
+	// is used; comments do not count. Every refused $ is named with its line and option.
 	t.Setenv("CERTEXPIRY_TEST_CA", "/etc/ca.pem")
-	path := writeConfig(t, "# costs $5\n[[inputs.certexpiry]]\nca_file = \"$CERTEXPIRY_TEST_CA\"\ndomains = [\"pa$$word.test\", \"${CERTEXPIRY_TEST_UNSET}.test\"]\n")
-	want := path + ": $$, $CERTEXPIRY_TEST_UNSET not set: the shim replaces $NAME and ${NAME} in the plugin config with the environment's value, and has no escape for a literal $"
+	path := writeConfig(t, "# costs $5\n[[inputs.certexpiry]]\nca_file = \"$CERTEXPIRY_TEST_CA\" # ${not a reference\n"+
+		"domains = [\"pa$$word.test\", \"${CERTEXPIRY_TEST_UNSET}.test\"]\n")
+	want := path + ": line 4 (inputs.certexpiry.domains): \"$$\" is a shell special parameter, not a variable: the shim would replace it with nothing\n" +
+		path + ": line 4 (inputs.certexpiry.domains): $CERTEXPIRY_TEST_UNSET is not set\n" +
+		path + ": " + dollarHint
 	if err := CheckConfigFile(path); err == nil || err.Error() != want {
 		t.Fatalf("CheckConfigFile = %v\nwant %s", err, want)
 	}
-	if err := CheckConfigFile(writeConfig(t, "[[inputs.certexpiry]]\nca_file = \"$CERTEXPIRY_TEST_CA\"\n")); err != nil {
+	p, err := LoadConfigFile(writeConfig(t, "[[inputs.certexpiry]]\nca_file = \"$CERTEXPIRY_TEST_CA\"\n"))
+	if err != nil {
 		t.Fatalf("a set variable: %v", err)
+	}
+	if p.CAFile != "/etc/ca.pem" {
+		t.Fatalf("a set variable: ca_file %q, want /etc/ca.pem", p.CAFile)
 	}
 	if err := CheckConfigFile(filepath.Join(t.TempDir(), "nope.conf")); err == nil || !strings.HasPrefix(err.Error(), "reading plugin config: open ") {
 		t.Fatalf("missing file: %v", err)
 	}
 }
+
+const dollarHint = "$NAME and ${NAME} are replaced by the environment's value; a $ before a letter, digit, brace or one of $*#@!?- cannot stand for itself"
 
 var optionLine = regexp.MustCompile(`^\s*# ([a-z_]+ = |\[)`)
 

@@ -17,7 +17,8 @@ func CheckConfigFile(path string) error {
 
 // LoadConfigFile reads the plugin configuration file as Telegraf's execd shim does ($VAR
 // expansion, then BurntSushi/toml) and returns the plugin, not yet initialised — refusing what
-// the shim would silently accept: unknown options (typos), an unset $VAR, a missing or repeated
+// the shim would silently accept: unknown options (typos), a $ that expansion would mangle
+// (an unset $VAR, "${" without its brace, "$$"; see expandEnv), a missing or repeated
 // [[inputs.certexpiry]] block, other plugins. Without this, `timout = "1s"` would run with the
 // default timeout and nobody would know.
 func LoadConfigFile(path string) (*CertExpiry, error) {
@@ -25,15 +26,16 @@ func LoadConfigFile(path string) (*CertExpiry, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading plugin config: %w", err)
 	}
-	if unset := unsetVariables(string(raw)); len(unset) > 0 {
-		return nil, fmt.Errorf("%s: %s not set: the shim replaces $NAME and ${NAME} in the plugin config with the environment's value, and has no escape for a literal $", path, strings.Join(unset, ", "))
+	expanded, err := expandEnv(string(raw), os.LookupEnv)
+	if err != nil {
+		return nil, prefixLines(path+": ", err)
 	}
 	var file struct {
 		Inputs     map[string][]toml.Primitive `toml:"inputs"`
 		Processors map[string][]toml.Primitive `toml:"processors"`
 		Outputs    map[string][]toml.Primitive `toml:"outputs"`
 	}
-	md, err := toml.Decode(expandEnv(string(raw)), &file)
+	md, err := toml.Decode(expanded, &file)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -68,29 +70,16 @@ func LoadConfigFile(path string) (*CertExpiry, error) {
 	return p, nil
 }
 
-// unsetVariables lists the $NAME references outside comment lines whose variable is not set:
-// the shim would silently replace them with nothing ("pa$$word" becomes "paword").
-func unsetVariables(config string) []string {
-	var unset []string
-	seen := map[string]bool{}
-	for _, line := range strings.Split(config, "\n") {
-		if strings.HasPrefix(strings.TrimSpace(line), "#") {
-			continue
-		}
-		os.Expand(line, func(k string) string {
-			if _, ok := os.LookupEnv(k); !ok && !seen[k] {
-				seen[k] = true
-				unset = append(unset, "$"+k)
-			}
-			return ""
-		})
-	}
-	return unset
+// prefixLines puts prefix before every line of err's message, so that each line Telegraf
+// logs names the file.
+func prefixLines(prefix string, err error) error { return &prefixedError{prefix, err} }
+
+type prefixedError struct {
+	prefix string
+	err    error
 }
 
-// expandEnv mirrors the shim: $VAR and ${VAR} are replaced by the environment's value, with
-// quotes and backslashes escaped so the value stays inside its TOML string.
-func expandEnv(s string) string {
-	escaper := strings.NewReplacer(`"`, `\"`, `\`, `\\`)
-	return os.Expand(s, func(k string) string { return escaper.Replace(os.Getenv(k)) })
+func (e *prefixedError) Error() string {
+	return e.prefix + strings.ReplaceAll(e.err.Error(), "\n", "\n"+e.prefix)
 }
+func (e *prefixedError) Unwrap() error { return e.err }

@@ -56,6 +56,9 @@ func printVersion(w io.Writer) int {
 	return 0
 }
 
+// minPollInterval is the shortest -poll_interval accepted.
+const minPollInterval = time.Second
+
 // runShim runs the plugin under Telegraf's execd shim: metrics go to stdout as line protocol,
 // logs to stderr with execd's level prefixes.
 func runShim(args []string, stdout, stderr io.Writer) int {
@@ -78,7 +81,7 @@ Flags:
 	configPath := fs.String("config", "", "plugin configuration file with one [[inputs.certexpiry]] block (required)")
 	// The shim's examples default to 1 s; probing every backend each second would be abuse, so
 	// a forgotten flag costs one gather a minute instead.
-	pollInterval := fs.Duration("poll_interval", time.Minute, "gather this often on our own; with execd's signal = \"STDIN\" use -poll_interval_disabled instead")
+	pollInterval := fs.Duration("poll_interval", time.Minute, "gather this often on our own, at least 1s; with execd's signal = \"STDIN\" use -poll_interval_disabled instead")
 	pollDisabled := fs.Bool("poll_interval_disabled", false, "gather only when Telegraf asks (execd signal = \"STDIN\")")
 	debug := fs.Bool("debug", false, "log debug lines")
 	showVersion := fs.Bool("version", false, "print the version and exit")
@@ -96,6 +99,12 @@ Flags:
 		return 2
 	}
 	shimlog.Install(stderr, *debug)
+	// The shim hands the interval to time.NewTicker, which panics on zero or less; below a
+	// second every backend would be probed many times a second.
+	if *pollInterval < minPollInterval {
+		logError(stderr, "", fmt.Errorf("-poll_interval: must be at least %s, got %s (with execd's signal = \"STDIN\" use -poll_interval_disabled instead)", minPollInterval, *pollInterval))
+		return 2
+	}
 	if *configPath == "" {
 		logError(stderr, "", errors.New("-config is required: the plugin configuration file with one [[inputs.certexpiry]] block"))
 		return 2

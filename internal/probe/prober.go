@@ -12,6 +12,9 @@ import (
 	"net"
 	"strconv"
 	"time"
+	"unicode/utf8"
+
+	"golang.org/x/net/idna"
 
 	"github.com/telegraf-certexpiry/telegraf-certexpiry/internal/target"
 )
@@ -97,10 +100,54 @@ func (r *Result) Leaf() *x509.Certificate {
 	return r.Chain[0]
 }
 
+// cipherSuites offers every TLS 1.0–1.2 suite Go implements, the insecure ones included
+// (RSA key exchange, CBC, 3DES, RC4), which Go's defaults leave out. A backend that speaks
+// only those still deserves an expiry reading, and nothing secret crosses this connection:
+// we read the certificate and hang up. Go orders the offer itself, secure suites first, so a
+// modern server still picks a modern suite.
+var cipherSuites = func() []uint16 {
+	var ids []uint16
+	for _, s := range tls.CipherSuites() {
+		ids = append(ids, s.ID)
+	}
+	for _, s := range tls.InsecureCipherSuites() {
+		ids = append(ids, s.ID)
+	}
+	return ids
+}()
+
+// ASCIIDomain returns the name a certificate and an SNI extension carry for domain: an
+// internationalised name ("bücher.test") becomes its A-label form ("xn--bcher-kva.test", per
+// UTS #46 lookup rules, lower case). An ASCII domain or an IP address is returned unchanged.
+// It fails for a non-ASCII name that has no valid A-label form.
+func ASCIIDomain(domain string) (string, error) {
+	if isASCII(domain) {
+		return domain, nil
+	}
+	return idna.Lookup.ToASCII(domain)
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
 // Probe dials pr.Target.Address on pr.Port, handshakes with pr.Domain as SNI and judges what
-// was served. It returns after at most 2×Timeout, sooner if ctx ends.
+// was served. An internationalised domain is sent and matched in its A-label form (see
+// ASCIIDomain); the Result keeps the domain as given. It returns after at most 2×Timeout,
+// sooner if ctx ends.
 func (p *Prober) Probe(ctx context.Context, pr target.Probe) Result {
 	res := Result{Probe: pr}
+	// A name without a valid A-label form is refused by the configuration; should one arrive
+	// anyway, it is sent as given and simply matches no certificate (not_found).
+	name, err := ASCIIDomain(pr.Domain)
+	if err != nil {
+		name = pr.Domain
+	}
 	addr := net.JoinHostPort(pr.Target.Address, strconv.Itoa(pr.Port))
 	if ctx.Err() != nil {
 		res.Status, res.Err, res.At = StatusTimeout, ErrBudgetExceeded, p.now()
@@ -123,12 +170,13 @@ func (p *Prober) Probe(ctx context.Context, pr target.Probe) Result {
 
 	var served []*x509.Certificate
 	cfg := &tls.Config{
-		ServerName: pr.Domain,
+		ServerName: name,
 		// Verification happens below, after the handshake, so that an expired or untrusted
 		// certificate is still read and measured instead of aborting the handshake.
 		InsecureSkipVerify: true, //nolint:gosec // verified separately in judge
 		// Legacy backends still deserve an expiry reading; we send no secrets over this link.
 		MinVersion:   tls.VersionTLS10,
+		CipherSuites: cipherSuites,
 		Certificates: p.certs,
 		// Capture the chain as soon as it arrives: if the handshake fails later (e.g. a
 		// rejected client certificate) the certificate is still known.
@@ -154,7 +202,7 @@ func (p *Prober) Probe(ctx context.Context, pr target.Probe) Result {
 	if err == nil {
 		res.TLSVersion = tc.ConnectionState().Version
 	}
-	p.judge(&res)
+	p.judge(&res, name)
 	if err != nil {
 		res.Status = StatusHandshakeFailed
 		if isTimeout(err) || errors.Is(hctx.Err(), context.DeadlineExceeded) {
@@ -165,14 +213,15 @@ func (p *Prober) Probe(ctx context.Context, pr target.Probe) Result {
 	return res
 }
 
-// judge sets the certificate-derived parts of res: status, hostname match and trust.
-func (p *Prober) judge(res *Result) {
+// judge sets the certificate-derived parts of res: status, hostname match and trust. name is
+// the domain as certificates spell it (A-labels).
+func (p *Prober) judge(res *Result, name string) {
 	leaf := res.Leaf()
 	if leaf == nil {
 		res.Status = StatusNotFound
 		return
 	}
-	res.HostnameMatch = leaf.VerifyHostname(res.Probe.Domain) == nil
+	res.HostnameMatch = leaf.VerifyHostname(name) == nil
 	switch {
 	case !res.HostnameMatch:
 		res.Status = StatusNotFound
@@ -190,7 +239,7 @@ func (p *Prober) judge(res *Result) {
 	_, res.VerifyErr = leaf.Verify(x509.VerifyOptions{
 		Roots:         p.roots,
 		Intermediates: intermediates,
-		DNSName:       res.Probe.Domain,
+		DNSName:       name,
 		CurrentTime:   res.At,
 	})
 	res.Verified = res.VerifyErr == nil

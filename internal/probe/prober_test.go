@@ -1,11 +1,16 @@
 package probe
 
 import (
+	"bufio"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -294,8 +299,21 @@ func TestProbeFailures(t *testing.T) {
 	})
 
 	t.Run("IPv6 address is bracketed", func(t *testing.T) {
+		// The address reaches the dialer bracketed, whether or not this machine has IPv6.
+		d := &recordingDialer{}
+		r := probeOnce(t, New(Config{Now: func() time.Time { return now }, Dialer: d}), "2001:db8::1", 8443, "v6.test")
+		want := "dial [2001:db8::1]:8443: no route in this test"
+		if d.addr != "[2001:db8::1]:8443" || r.Status != StatusUnreachable || errText(r.Err) != want {
+			t.Fatalf("dialled %q, status %v err %q: want [2001:db8::1]:8443, unreachable, %q", d.addr, r.Status, errText(r.Err), want)
+		}
+	})
+
+	t.Run("IPv6 loopback for real", func(t *testing.T) {
 		l, err := net.Listen("tcp", "[::1]:0")
 		if err != nil {
+			if testenv.Integration() {
+				t.Fatalf("no IPv6 loopback (::1) here: %v; the integration tests need it (sysctl net.ipv6.conf.lo.disable_ipv6=0)", err)
+			}
 			t.Skipf("no IPv6 loopback here: %v", err)
 		}
 		port := l.Addr().(*net.TCPAddr).Port
@@ -306,6 +324,14 @@ func TestProbeFailures(t *testing.T) {
 			t.Fatalf("status %v err %q: want unreachable, %q", r.Status, errText(r.Err), want)
 		}
 	})
+}
+
+// recordingDialer records the address it is asked for and fails: no packet leaves.
+type recordingDialer struct{ addr string }
+
+func (d *recordingDialer) DialContext(_ context.Context, _, addr string) (net.Conn, error) {
+	d.addr = addr
+	return nil, errors.New("no route in this test")
 }
 
 func TestRunYieldsOneResultPerProbeInOrder(t *testing.T) {
@@ -374,4 +400,142 @@ func TestProbeMeasuresTLS10Backend(t *testing.T) {
 	if r.Status != StatusValid || r.Err != nil || r.TLSVersion != tls.VersionTLS10 || !r.Verified {
 		t.Fatalf("status %v err %v version %x verified %v: want a verified valid certificate over TLS 1.0", r.Status, r.Err, r.TLSVersion, r.Verified)
 	}
+}
+
+// An internationalised domain is sent as SNI and matched in its A-label form, the form
+// certificates carry; the result keeps the domain as configured.
+func TestProbeInternationalisedDomain(t *testing.T) {
+	k := newPKI(t)
+	leaf := issue(t, k.inter, testcerts.Options{DNSNames: []string{"xn--bcher-kva.test"}, NotBefore: now.Add(-day), NotAfter: now.Add(30 * day)})
+	s := serveLeaf(t, leaf)
+	p := New(Config{Roots: k.root.Pool(), Now: func() time.Time { return now }})
+	for _, domain := range []string{"bücher.test", "Bücher.test", "xn--bcher-kva.test"} {
+		r := probeOnce(t, p, "127.0.0.1", s.Port(), domain)
+		if r.Status != StatusValid || r.Err != nil || !r.HostnameMatch || !r.Verified {
+			t.Errorf("%s: status %v err %v hostname_match %v verified %v (%v): want a verified valid certificate",
+				domain, r.Status, r.Err, r.HostnameMatch, r.Verified, r.VerifyErr)
+		}
+		if r.Probe.Domain != domain {
+			t.Errorf("result domain %q, want %q as configured", r.Probe.Domain, domain)
+		}
+	}
+	want := []string{"xn--bcher-kva.test", "xn--bcher-kva.test", "xn--bcher-kva.test"}
+	if got := s.SNI(); strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("server saw SNI %q, want %q", got, want)
+	}
+}
+
+func TestASCIIDomain(t *testing.T) {
+	for in, want := range map[string]string{
+		"bücher.test": "xn--bcher-kva.test", "BÜCHER.test": "xn--bcher-kva.test", "straße.de": "xn--strae-oqa.de",
+		// ASCII names and addresses pass untouched, whatever characters they hold.
+		"ok.test": "ok.test", "Mixed.Test": "Mixed.Test", "_svc.test": "_svc.test", "127.0.0.1": "127.0.0.1", "::1": "::1",
+	} {
+		if got, err := ASCIIDomain(in); got != want || err != nil {
+			t.Errorf("ASCIIDomain(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	if _, err := ASCIIDomain("ü-.test"); err == nil || err.Error() != `idna: invalid label "ü-"` {
+		t.Errorf(`ASCIIDomain("ü-.test") error %v, want idna: invalid label "ü-"`, err)
+	}
+}
+
+// Legacy backends that speak only suites Go leaves out of its defaults (RSA key exchange, with
+// CBC or GCM) still give a certificate reading.
+func TestProbeMeasuresLegacyCipherSuites(t *testing.T) {
+	k := newPKI(t)
+	leaf := issue(t, k.inter, testcerts.Options{DNSNames: []string{"legacy.test"}, NotBefore: now.Add(-day), NotAfter: now.Add(30 * day), KeyType: testcerts.RSA2048})
+	p := New(Config{Roots: k.root.Pool(), Now: func() time.Time { return now }})
+	for _, suite := range []uint16{
+		tls.TLS_RSA_WITH_AES_128_CBC_SHA, tls.TLS_RSA_WITH_AES_256_CBC_SHA,
+		tls.TLS_RSA_WITH_AES_128_GCM_SHA256, tls.TLS_RSA_WITH_AES_256_GCM_SHA384,
+		tls.TLS_RSA_WITH_3DES_EDE_CBC_SHA, tls.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256,
+	} {
+		t.Run(tls.CipherSuiteName(suite), func(t *testing.T) {
+			s := serve(t, &tls.Config{Certificates: []tls.Certificate{leaf.TLSCertificate()}, MaxVersion: tls.VersionTLS12, CipherSuites: []uint16{suite}})
+			r := probeOnce(t, p, "127.0.0.1", s.Port(), "legacy.test")
+			if r.Status != StatusValid || r.Err != nil || r.TLSVersion != tls.VersionTLS12 || !r.Verified {
+				t.Fatalf("status %v err %v version %x verified %v: want a verified valid certificate over TLS 1.2", r.Status, r.Err, r.TLSVersion, r.Verified)
+			}
+		})
+	}
+}
+
+// The same against OpenSSL's own server, restricted to RSA key exchange suites: the kind of
+// backend (an old appliance, a Java 6 service) the legacy suites are offered for.
+func TestProbeMeasuresOpenSSLLegacyServer(t *testing.T) {
+	openssl := testenv.Command(t, "openssl", "openssl")
+	k := newPKI(t)
+	leaf := issue(t, k.inter, testcerts.Options{DNSNames: []string{"legacy.test"}, NotBefore: now.Add(-day), NotAfter: now.Add(30 * day), KeyType: testcerts.RSA2048})
+	dir := t.TempDir()
+	// s_server serves the first certificate of -cert, then those of -cert_chain.
+	certPath, chainPath, keyPath := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "chain.pem"), filepath.Join(dir, "key.pem")
+	if err := os.WriteFile(certPath, leaf.CertPEM(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(chainPath, k.inter.CertPEM(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyPath, leaf.KeyPEM(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p := New(Config{Roots: k.root.Pool(), Now: func() time.Time { return now }})
+	for _, cipher := range []string{"AES128-SHA", "AES256-SHA", "AES128-GCM-SHA256", "AES256-GCM-SHA384"} {
+		t.Run(cipher, func(t *testing.T) {
+			port := startOpenSSLServer(t, openssl, "-cert", certPath, "-cert_chain", chainPath, "-key", keyPath, "-tls1_2", "-cipher", cipher)
+			r := probeOnce(t, p, "127.0.0.1", port, "legacy.test")
+			if r.Status != StatusValid || r.Err != nil || r.TLSVersion != tls.VersionTLS12 || !r.Verified || len(r.Chain) != 2 || !r.Leaf().Equal(leaf.Cert) {
+				t.Fatalf("status %v err %v version %x verified %v (%v) chain of %d: want the served certificate and its intermediate, verified and valid over TLS 1.2",
+					r.Status, r.Err, r.TLSVersion, r.Verified, r.VerifyErr, len(r.Chain))
+			}
+		})
+	}
+}
+
+// startOpenSSLServer runs `openssl s_server` on a free loopback port and returns the port
+// once the server says it accepts. The server is killed when the test ends.
+func startOpenSSLServer(t *testing.T, openssl string, args ...string) int {
+	t.Helper()
+	cmd := exec.Command(openssl, append([]string{"s_server", "-accept", "127.0.0.1:0", "-naccept", "1"}, args...)...)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// s_server ends a connection when its stdin ends: keep stdin open until the test ends.
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { stdin.Close(); _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	ports := make(chan int, 1)
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			// OpenSSL 3 prints "ACCEPT 127.0.0.1:PORT" once it listens.
+			if rest, ok := strings.CutPrefix(sc.Text(), "ACCEPT "); ok {
+				if _, p, err := net.SplitHostPort(rest); err == nil {
+					if n, err := strconv.Atoi(p); err == nil {
+						ports <- n
+					}
+				}
+			}
+		}
+		close(ports)
+	}()
+	select {
+	case port, ok := <-ports:
+		if !ok {
+			_ = cmd.Wait()
+			t.Fatalf("openssl s_server %q exited before accepting: %s", args, stderr.String())
+		}
+		return port
+	case <-time.After(20 * time.Second):
+		t.Fatalf("openssl s_server %q printed no ACCEPT line within 20 s: %s", args, stderr.String())
+	}
+	return 0
 }

@@ -25,17 +25,20 @@ type InfluxDBOptions struct {
 	AuthEnabled bool
 }
 
-// StartInfluxDB16 starts Debian's influxd 1.6.7 (package influxdb).
+// StartInfluxDB16 starts Debian's influxd 1.6.7 (package influxdb); another version fails the
+// test.
 func StartInfluxDB16(t testing.TB, opts InfluxDBOptions) *InfluxDB {
 	t.Helper()
 	return startInfluxDB(t, Command(t, "influxd", "influxdb"), opts)
 }
 
 // StartInfluxDB18 starts influxd 1.8.3 built from the module proxy (it has Flux and
-// /api/v2/write).
+// /api/v2/write); a binary built from another version fails the test.
 func StartInfluxDB18(t testing.TB, opts InfluxDBOptions) *InfluxDB {
 	t.Helper()
-	return startInfluxDB(t, Binary(t, "influxd18"), opts)
+	bin := Binary(t, "influxd18")
+	requireModuleVersion(t, bin, "github.com/influxdata/influxdb", "v"+InfluxDB18Version)
+	return startInfluxDB(t, bin, opts)
 }
 
 func startInfluxDB(t testing.TB, binary string, opts InfluxDBOptions) *InfluxDB {

@@ -79,7 +79,8 @@ func KapacitorCLI(t testing.TB) string {
 }
 
 // Command returns the path of a command installed from a Debian package (influxd, certbot,
-// pebble, ...). Skips unless integration is on; fails naming the package when it is missing.
+// pebble, ...). Skips unless integration is on; fails naming the package when it is missing,
+// and when influxd, certbot or pebble is not the version the tests are written against.
 func Command(t testing.TB, name, debianPackage string) string {
 	t.Helper()
 	RequireIntegration(t)
@@ -87,6 +88,7 @@ func Command(t testing.TB, name, debianPackage string) string {
 	if err != nil {
 		t.Fatalf("testenv: %s not found: install it with `apt-get install %s` (make test does this as root)", name, debianPackage)
 	}
+	requireCommandVersion(t, name, path, debianPackage)
 	return path
 }
 
