@@ -193,5 +193,6 @@ func (p *Prober) judge(res *Result) {
 		DNSName:       res.Probe.Domain,
 		CurrentTime:   res.At,
 	})
+	res.VerifyErr = stableVerifyError(res.VerifyErr, leaf)
 	res.Verified = res.VerifyErr == nil
 }
