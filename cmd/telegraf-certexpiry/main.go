@@ -69,7 +69,7 @@ func runShim(args []string, stdout, stderr io.Writer) int {
   telegraf-certexpiry -config FILE [-poll_interval_disabled | -poll_interval D] [-debug]
       run as a Telegraf input under [[inputs.execd]] (line protocol on stdout)
   telegraf-certexpiry check [flags] host[:port]...
-      probe certificates once and print a table (see "check -h")
+      probe certificates once and judge them, as a monitoring-plugins check (see "check -h")
   telegraf-certexpiry certbot-hook [...]
       report certbot renewals (see "certbot-hook -h")
   telegraf-certexpiry -version

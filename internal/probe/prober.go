@@ -242,5 +242,6 @@ func (p *Prober) judge(res *Result, name string) {
 		DNSName:       name,
 		CurrentTime:   res.At,
 	})
+	res.VerifyErr = stableVerifyError(res.VerifyErr, leaf)
 	res.Verified = res.VerifyErr == nil
 }

@@ -116,13 +116,13 @@ func TestProbeJudgesServedCertificate(t *testing.T) {
 			name:   "expired",
 			leaf:   issue(t, k.inter, testcerts.Options{DNSNames: []string{"old.test"}, NotBefore: now.Add(-100 * day), NotAfter: now.Add(-time.Second)}),
 			domain: "old.test", status: StatusExpired, hostnameMatch: true, chainLen: 2,
-			verifyErr: "x509: certificate has expired or is not yet valid: current time 2030-06-15T12:00:00Z is after 2030-06-15T11:59:59Z",
+			verifyErr: "x509: certificate has expired (not after 2030-06-15T11:59:59Z)",
 		},
 		{
 			name:   "not yet valid",
 			leaf:   issue(t, k.inter, testcerts.Options{DNSNames: []string{"future.test"}, NotBefore: now.Add(day), NotAfter: now.Add(90 * day)}),
 			domain: "future.test", status: StatusNotYetValid, hostnameMatch: true, chainLen: 2,
-			verifyErr: "x509: certificate has expired or is not yet valid: current time 2030-06-15T12:00:00Z is before 2030-06-16T12:00:00Z",
+			verifyErr: "x509: certificate is not yet valid (not before 2030-06-16T12:00:00Z)",
 		},
 		{
 			name:   "wrong SAN",
@@ -134,7 +134,7 @@ func TestProbeJudgesServedCertificate(t *testing.T) {
 			name:   "expired and wrong SAN is not_found: the wrong certificate is the problem",
 			leaf:   issue(t, k.inter, testcerts.Options{DNSNames: []string{"other.test"}, NotBefore: now.Add(-100 * day), NotAfter: now.Add(-day)}),
 			domain: "wanted.test", status: StatusNotFound, chainLen: 2,
-			verifyErr: "x509: certificate has expired or is not yet valid: current time 2030-06-15T12:00:00Z is after 2030-06-14T12:00:00Z",
+			verifyErr: "x509: certificate has expired (not after 2030-06-14T12:00:00Z)",
 		},
 		{
 			name:   "self-signed is measured but not verified",
@@ -254,7 +254,7 @@ func TestProbeFailures(t *testing.T) {
 	t.Run("closed port is unreachable", func(t *testing.T) {
 		port := testenv.FreePort(t)
 		r := probeOnce(t, p, "127.0.0.1", port, "closed.test")
-		want := fmt.Sprintf("dial 127.0.0.1:%d: dial tcp 127.0.0.1:%d: connect: connection refused", port, port)
+		want := fmt.Sprintf("dial 127.0.0.1:%d: connect: connection refused", port)
 		if r.Status != StatusUnreachable || errText(r.Err) != want || r.Chain != nil || r.Handshake != 0 {
 			t.Fatalf("status %v err %q chain %v: want unreachable, %q, no chain", r.Status, errText(r.Err), r.Chain, want)
 		}
@@ -319,7 +319,7 @@ func TestProbeFailures(t *testing.T) {
 		port := l.Addr().(*net.TCPAddr).Port
 		l.Close()
 		r := probeOnce(t, p, "::1", port, "v6.test")
-		want := "dial [::1]:" + strconv.Itoa(port) + ": dial tcp [::1]:" + strconv.Itoa(port) + ": connect: connection refused"
+		want := "dial [::1]:" + strconv.Itoa(port) + ": connect: connection refused"
 		if r.Status != StatusUnreachable || errText(r.Err) != want {
 			t.Fatalf("status %v err %q: want unreachable, %q", r.Status, errText(r.Err), want)
 		}
