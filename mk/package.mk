@@ -35,7 +35,8 @@ package: $(STAGE)/telegraf-certexpiry
 
 image: $(STAGE)/telegraf-certexpiry
 	cd packaging/image && CGO_ENABLED=0 $(GO) run . -binary $(abspath $(STAGE)/telegraf-certexpiry) \
-		-version '$(VERSION)' -arch $(PKG_ARCH) -out $(abspath $(DIST))/telegraf-certexpiry-$(VERSION)-oci.tar
+		-version '$(VERSION)' -revision '$(shell git rev-parse HEAD 2>/dev/null)' \
+		-created '$(shell git log -1 --format=%cI 2>/dev/null || echo 1970-01-01T00:00:00Z)' -arch $(PKG_ARCH) -out $(abspath $(DIST))/telegraf-certexpiry-$(VERSION)-oci.tar
 
 test-package:
 	CERTEXPIRY_INTEGRATION=1 $(GO) test -count=1 -timeout 20m ./test/package/

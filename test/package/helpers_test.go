@@ -5,9 +5,11 @@ package pkgtest
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -53,3 +55,7 @@ func run(t *testing.T, name string, args ...string) string {
 	}
 	return string(out)
 }
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+func strconvOctal(mode int64) string { return fmt.Sprintf("%04o", mode) }
