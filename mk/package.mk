@@ -12,6 +12,9 @@
 
 .PHONY: package image test-package
 
+# Built once and cached by test/tools/build.sh, alongside the other components.
+TOOLS += nfpm helm
+
 DIST        ?= dist
 # Package versions must start with a digit: v1.2.3 → 1.2.3, v1.2.3-4-gabc → 1.2.3+4.gabc,
 # untagged → 0.0.0+gitSHA.
@@ -38,5 +41,7 @@ image: $(STAGE)/telegraf-certexpiry
 		-version '$(VERSION)' -revision '$(shell git rev-parse HEAD 2>/dev/null)' \
 		-created '$(shell git log -1 --format=%cI 2>/dev/null || echo 1970-01-01T00:00:00Z)' -arch $(PKG_ARCH) -out $(abspath $(DIST))/telegraf-certexpiry-$(VERSION)-oci.tar
 
+# test/package is a package of the root module, so `make test` already runs it in its go test
+# run (nothing is added to TEST_EXTRA); this target runs it alone.
 test-package:
 	CERTEXPIRY_INTEGRATION=1 $(GO) test -count=1 -timeout 20m ./test/package/
