@@ -4,6 +4,7 @@
 //	telegraf-certexpiry -config plugin.conf [-poll_interval 1s | -poll_interval_disabled] [-debug]
 //	telegraf-certexpiry check [flags] host[:port]...
 //	telegraf-certexpiry certbot-hook [...]
+//	telegraf-certexpiry install-binary DIR
 //	telegraf-certexpiry -version
 package main
 
@@ -44,6 +45,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return runCheck(ctx, args[1:], stdout, stderr)
 		case "certbot-hook":
 			return hook.Main(ctx, args[1:], os.Getenv, stdout, stderr)
+		case "install-binary":
+			return runInstallBinary(args[1:], stdout, stderr)
 		case "version":
 			return printVersion(stdout)
 		}
@@ -72,6 +75,8 @@ func runShim(args []string, stdout, stderr io.Writer) int {
       probe certificates once and judge them, as a monitoring-plugins check (see "check -h")
   telegraf-certexpiry certbot-hook [...]
       report certbot renewals (see "certbot-hook -h")
+  telegraf-certexpiry install-binary DIR
+      copy this binary into DIR (an init container's shared volume)
   telegraf-certexpiry -version
 
 Flags:

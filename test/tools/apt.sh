@@ -15,6 +15,7 @@ declare -A PKG=(
 	[npm]=npm
 	[flock]=util-linux
 	[curl]=curl
+	[rpm]=rpm
 )
 
 missing=()

@@ -4,6 +4,7 @@
 # runs reuse it. Prints the path of each binary it was asked for.
 #
 # Usage: test/tools/build.sh NAME...   NAME: telegraf etcd kube-apiserver influxd18 kapacitord
+#                                           nfpm helm
 #
 # Versions are pinned: the module proxy here serves only some releases (see REAL-COMPONENTS.md).
 set -euo pipefail
@@ -19,6 +20,8 @@ KUBE_VERSION=1.34.10
 INFLUXDB_VERSION=1.8.3
 KAPACITOR_VERSION=1.5.9
 KAPACITOR_GOTOOLCHAIN=go1.21.13
+NFPM_VERSION=2.45.2
+HELM_VERSION=3.22.0
 
 log() { echo "build.sh: $*" >&2; }
 
@@ -142,6 +145,39 @@ build_kapacitord() {
 	echo "$out"
 }
 
+# go_install_tool OUT PKG@VERSION: a module without replace directives installs directly.
+go_install_tool() {
+	local out=$1 pkg=$2
+	local d; d=$(wrapper_dir "$(basename "$out")")
+	GOBIN=$d CGO_ENABLED=0 go install -trimpath -ldflags '-s -w' "$pkg"
+	mv "$d/$(basename "${pkg%@*}")" "$out"; rm -rf "$d"
+}
+
+# nfpm builds the .deb and .rpm (make package).
+build_nfpm() {
+	local out=$BIN/nfpm-$NFPM_VERSION
+	if [ ! -x "$out" ]; then
+		log "building nfpm v$NFPM_VERSION (≈2 min cold)"
+		go_install_tool "$out" "github.com/goreleaser/nfpm/v2/cmd/nfpm@v$NFPM_VERSION"
+	fi
+	echo "$out"
+}
+
+# helm lints and renders deploy/helm/telegraf-certexpiry.
+build_helm() {
+	local out=$BIN/helm-$HELM_VERSION
+	if [ ! -x "$out" ]; then
+		log "building helm v$HELM_VERSION (≈5 min cold)"
+		# helm's version string comes from ldflags; without it `helm version` says v3.x-dev.
+		local d; d=$(wrapper_dir helm)
+		GOBIN=$d CGO_ENABLED=0 go install -trimpath \
+			-ldflags "-s -w -X helm.sh/helm/v3/internal/version.version=v$HELM_VERSION" \
+			"helm.sh/helm/v3/cmd/helm@v$HELM_VERSION"
+		mv "$d/helm" "$out"; rm -rf "$d"
+	fi
+	echo "$out"
+}
+
 for name in "$@"; do
 	case $name in
 	telegraf) with_lock telegraf build_telegraf ;;
@@ -149,6 +185,8 @@ for name in "$@"; do
 	kube-apiserver) with_lock kube-apiserver build_kube_apiserver ;;
 	influxd18) with_lock influxd18 build_influxd18 ;;
 	kapacitord) with_lock kapacitord build_kapacitord ;;
-	*) echo "build.sh: unknown component '$name' (want telegraf, etcd, kube-apiserver, influxd18, kapacitord)" >&2; exit 2 ;;
+	nfpm) with_lock nfpm build_nfpm ;;
+	helm) with_lock helm build_helm ;;
+	*) echo "build.sh: unknown component '$name' (want telegraf, etcd, kube-apiserver, influxd18, kapacitord, nfpm, helm)" >&2; exit 2 ;;
 	esac
 done
