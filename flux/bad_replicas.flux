@@ -1,5 +1,5 @@
-// Bad replicas: pods whose certificate differs from their siblings' for the same domain —
-// "one bad replica" behind a load balancer that a public probe may never reach.
+// Bad replicas: pods (or static hosts) whose certificate differs from their siblings' for the
+// same domain — "one bad replica" behind a load balancer that a public probe may never reach.
 //
 // Answers: "in which namespace does some pod serve a different certificate for a domain than
 // the other pods, and which pods are they?" For every (namespace, domain, port) where the
@@ -7,12 +7,14 @@
 // certificate: its fingerprint, the pods serving it (space-separated), how many they are
 // (sharing), how many pods answered (replicas) and how many different certificates they serve
 // (certificates). Sorted by sharing, so the odd one out comes first; on a tie (2 vs 2) no
-// certificate is "the" odd one. Groups where all pods agree are not listed.
+// certificate is "the" odd one. Groups where all pods agree are not listed. Static targets
+// (no pod, no namespace) are compared with the other static targets for the same domain and
+// port, each named by its address in the pods column.
 //
-// Runs on InfluxDB 1.8 (Flux 0.65) and newer. Data: cert_expiry's fingerprint_sha256 field
-// from Kubernetes targets (source "kubernetes"); probes that got no certificate carry no
-// fingerprint and are left out (probes_by_status.flux shows them). The status tag is dropped
-// before last(), so a pod whose status changed inside the window counts once.
+// Runs on InfluxDB 1.8 (Flux 0.65) and newer. Data: cert_expiry's fingerprint_sha256 field;
+// probes that got no certificate carry no fingerprint and are left out (probes_by_status.flux
+// shows them). The status tag is dropped before last(), so a pod whose status changed inside
+// the window counts once; a pod is one backend whatever its addresses (dual-stack).
 //
 // Cost: the pods are folded into one row per certificate with reduce() before the only
 // join, which then pairs a few rows per group. Joining the pods themselves (10,000 probes)
@@ -25,10 +27,17 @@
 bucket = "telegraf/autogen"
 start = -10m
 
-latest = from(bucket: bucket)
+fingerprints = from(bucket: bucket)
   |> range(start: start)
-  |> filter(fn: (r) => r._measurement == "cert_expiry" and r._field == "fingerprint_sha256" and r.source == "kubernetes")
-  |> group(columns: ["namespace", "pod", "port", "domain"])
+  |> filter(fn: (r) => r._measurement == "cert_expiry" and r._field == "fingerprint_sha256")
+
+// A backend is its pod, or for a static target its address. Static targets get namespace ""
+// (join() never matches a null).
+latest = union(tables: [
+    fingerprints |> filter(fn: (r) => r.source == "kubernetes") |> duplicate(column: "pod", as: "backend"),
+    fingerprints |> filter(fn: (r) => r.source != "kubernetes") |> duplicate(column: "address", as: "backend") |> set(key: "namespace", value: ""),
+  ])
+  |> group(columns: ["namespace", "backend", "port", "domain"])
   |> sort(columns: ["_time"])
   |> last()
   |> rename(columns: {_value: "fingerprint"})
@@ -36,11 +45,15 @@ latest = from(bucket: bucket)
 // One row per distinct certificate of a (namespace, domain, port), with its pods.
 certificates = latest
   |> group(columns: ["namespace", "domain", "port", "fingerprint"])
-  |> sort(columns: ["pod"])
+  |> sort(columns: ["backend"])
   |> reduce(identity: {pods: "", sharing: 0}, fn: (r, accumulator) => ({
-    pods: if accumulator.pods == "" then r.pod else accumulator.pods + " " + r.pod,
+    pods: if accumulator.pods == "" then r.backend else accumulator.pods + " " + r.backend,
     sharing: accumulator.sharing + 1,
   }))
+  // Static targets' tables got namespace as their last column; join() pairs tables by group
+  // key in column order, so rebuild every row in one order (cheap: one row per certificate).
+  |> group()
+  |> map(fn: (r) => ({namespace: r.namespace, domain: r.domain, port: r.port, fingerprint: r.fingerprint, pods: r.pods, sharing: r.sharing}))
   |> group(columns: ["namespace", "domain", "port"])
 
 // The (namespace, domain, port) groups whose pods serve more than one certificate.

@@ -49,7 +49,10 @@ func (c *CertExpiry) validate() error {
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		errs = append(errs, optErr("tls_cert", "tls_cert and tls_key must be set together"))
 	}
-	if len(c.Targets) == 0 && c.Kubernetes == nil && c.CertbotSpool == "" {
+	if err := validateFiles(c.Files); err != nil {
+		errs = append(errs, err)
+	}
+	if len(c.Targets) == 0 && c.Kubernetes == nil && c.CertbotSpool == "" && len(c.Files) == 0 {
 		errs = append(errs, errors.New("no targets: add [[inputs.certexpiry.target]] entries or an [inputs.certexpiry.kubernetes] table"))
 	}
 	for i, st := range c.Targets {

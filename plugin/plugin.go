@@ -42,6 +42,7 @@ type CertExpiry struct {
 	TLSCert        string            `toml:"tls_cert"`
 	TLSKey         string            `toml:"tls_key"`
 	CertbotSpool   string            `toml:"certbot_spool"`
+	Files          []string          `toml:"files"` // glob patterns of certificate files; see files.go
 	Targets        []StaticTarget    `toml:"target"`
 	Kubernetes     *discovery.Config `toml:"kubernetes"`
 
@@ -153,6 +154,9 @@ func (c *CertExpiry) Gather(acc telegraf.Accumulator) error {
 	}
 	for _, r := range c.prober.Run(ctx, target.Expand(targets), c.MaxConcurrency) {
 		acc.AddFields(Measurement, fields(&r), tags(&r), at)
+	}
+	if len(c.Files) > 0 {
+		gatherFiles(c.Files, acc, at)
 	}
 	if c.CertbotSpool != "" {
 		if err := gatherCertbotSpool(c.CertbotSpool, acc); err != nil {

@@ -61,6 +61,11 @@ var cells = []cell{
 		Note: "Every pod serves the same certificate as its siblings.",
 		X:    0, Y: 11, W: 12, H: 3,
 	},
+	{
+		Name: "Served vs renewed: backends still serving a replaced certificate", File: "flux/stale_certificates.flux", Kind: kindTable,
+		Note: "Every backend serves the newest stored certificate for its domain (or it was stored less than the grace period ago).",
+		X:    0, Y: 14, W: 12, H: 3,
+	},
 }
 
 // params are the parameter values a target sets in every query: bucket is the target's

@@ -295,6 +295,7 @@ func TestInfluxDB2TemplateStructure(t *testing.T) {
 		"Table: Overdue renewals", "Table: Renewal age per domain and host", "Xy: Renewals per host per day",
 		"Table: Soonest-expiring certificates", "Table: Probes by status",
 		"Table: Bad replicas: pods serving a different certificate than their siblings",
+		"Table: Served vs renewed: backends still serving a replaced certificate",
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("charts %q, want %q", got, want)

@@ -20,6 +20,8 @@ var tickQueries = []tickQuery{
 	{Tick: "kapacitor/cert_expiry.tick", File: "flux/alerts/cert_expiry.flux"},
 	{Tick: "kapacitor/cert_status.tick", File: "flux/alerts/cert_status.flux"},
 	{Tick: "kapacitor/cert_deadman.tick", File: "flux/alerts/cert_deadman.flux"},
+	// Every backend, stale or not, so that a reload recovers the alert.
+	{Tick: "kapacitor/stale_certificate.tick", File: "flux/stale_certificates.flux", Params: map[string]string{"onlyStale": "false"}},
 }
 
 var queryFluxRE = regexp.MustCompile(`(?s)queryFlux\('''.*?'''\)`)

@@ -180,7 +180,11 @@ retries = 0
 	leaf := readLeaf(t, filepath.Join(dir, "etc", "live", "test.example", "cert.pem"))
 	got := influxPoints(t, db.URL, "telegraf", "", "")
 	at := onlyTimestamp(t, got, result{start: start, end: end})
-	want := expected("certbot-e2e", cert{notBefore: leaf.NotBefore, notAfter: leaf.NotAfter}, at, "test.example", "www.test.example")
+	// certbot's archive keeps the issued certificate as cert1.pem beside the renewed cert2.pem.
+	c := certOf(leaf)
+	prev := certOf(readLeaf(t, filepath.Join(dir, "etc", "archive", "test.example", "cert1.pem")))
+	c.prevFingerprint, c.prevNotAfter = prev.fingerprint, prev.notAfter
+	want := expected("certbot-e2e", c, at, "test.example", "www.test.example")
 	if !equal(got, want) {
 		t.Fatalf("InfluxDB holds\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}

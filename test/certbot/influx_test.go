@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -82,6 +83,8 @@ func influxPoints(t *testing.T, base, db, user, pass string) []string {
 				tags = append(tags, c+"="+fmt.Sprint(v))
 			case typ == "integer":
 				fields = append(fields, c+"="+fmt.Sprint(v)+"i")
+			case typ == "string":
+				fields = append(fields, c+"="+strconv.Quote(fmt.Sprint(v)))
 			default:
 				fields = append(fields, c+"="+fmt.Sprint(v))
 			}

@@ -289,7 +289,7 @@ spool = "`+sp+`"
 		lifetime := "lifetime=" + strconv.FormatInt(int64(c.notAfter.Sub(c.notBefore)/time.Second), 10) + "i"
 		found := 0
 		for _, p := range got {
-			if strings.HasPrefix(p, "certbot_renewal domain="+d+" host=web-4 | "+lifetime) {
+			if strings.HasPrefix(p, "certbot_renewal domain="+d+" host=web-4 | ") && strings.Contains(p, " "+lifetime+" ") {
 				found++
 			}
 		}

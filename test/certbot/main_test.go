@@ -6,6 +6,9 @@ package certbot
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"os/exec"
@@ -80,6 +83,16 @@ func runHook(t *testing.T, env map[string]string, args ...string) result {
 type cert struct {
 	lineage             string
 	notBefore, notAfter time.Time
+	serial, fingerprint string // as the hook writes them; empty: not expected
+	// The certificate this one replaced in certbot's archive; empty: not expected.
+	prevFingerprint string
+	prevNotAfter    time.Time
+}
+
+// certOf is the expectation for the certificate c (no lineage directory).
+func certOf(c *x509.Certificate) cert {
+	fp := sha256.Sum256(c.Raw)
+	return cert{notBefore: c.NotBefore, notAfter: c.NotAfter, serial: c.SerialNumber.Text(16), fingerprint: hex.EncodeToString(fp[:])}
 }
 
 // writeLineage writes dir/live/NAME/cert.pem for a certificate valid from nb to na.
@@ -100,7 +113,9 @@ func writeLineage(t *testing.T, dir string, nb, na time.Time, names ...string) c
 	if err := os.WriteFile(filepath.Join(lineage, "cert.pem"), leaf.CertPEM(), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	return cert{lineage: lineage, notBefore: nb, notAfter: na}
+	c := certOf(leaf.Cert)
+	c.lineage = lineage
+	return c
 }
 
 // writeConfig writes a mode-600 settings file.
@@ -121,10 +136,21 @@ func expected(host string, c cert, ts time.Time, domains ...string) []string {
 // expectedTags is expected with the tags after domain given in full ("env=prod host=h",
 // sorted; every key must sort after "domain").
 func expectedTags(tags string, c cert, ts time.Time, domains ...string) []string {
-	fields := fmt.Sprintf("lifetime=%di not_after=%di not_before=%di", int64(c.notAfter.Sub(c.notBefore)/time.Second), c.notAfter.Unix(), c.notBefore.Unix())
-	out := []string{fmt.Sprintf("certbot_renewal domain=all %s | %s renewed_count=%d | %d", tags, fields, len(domains), ts.UnixNano())}
+	fields := []string{fmt.Sprintf("lifetime=%di", int64(c.notAfter.Sub(c.notBefore)/time.Second)), fmt.Sprintf("not_after=%di", c.notAfter.Unix()), fmt.Sprintf("not_before=%di", c.notBefore.Unix())}
+	if c.fingerprint != "" {
+		fields = append(fields, fmt.Sprintf("fingerprint_sha256=%q", c.fingerprint), fmt.Sprintf("serial=%q", c.serial))
+	}
+	if c.prevFingerprint != "" {
+		fields = append(fields, fmt.Sprintf("prev_fingerprint_sha256=%q", c.prevFingerprint), fmt.Sprintf("prev_not_after=%di", c.prevNotAfter.Unix()))
+	}
+	point := func(domain string, count int) string {
+		f := append([]string{fmt.Sprintf("renewed_count=%d", count)}, fields...)
+		sort.Strings(f)
+		return fmt.Sprintf("certbot_renewal domain=%s %s | %s | %d", domain, tags, strings.Join(f, " "), ts.UnixNano())
+	}
+	out := []string{point("all", len(domains))}
 	for _, d := range domains {
-		out = append(out, fmt.Sprintf("certbot_renewal domain=%s %s | %s renewed_count=1 | %d", d, tags, fields, ts.UnixNano()))
+		out = append(out, point(d, 1))
 	}
 	sort.Strings(out)
 	return out

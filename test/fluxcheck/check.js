@@ -82,7 +82,17 @@ function collect(p, out) {
 
 // prepare returns the text the server sees and how many lines were prepended.
 function prepare(text) {
-  if (/\bv\.[A-Za-z]/.test(text) && !/^v\s*=/m.test(text)) return { text: V_STUB + text, offset: 1 };
+  if (/\bv\.[A-Za-z]/.test(text) && !/^v\s*=/m.test(text)) {
+    // Imports must come first: the stand-in goes after the last one, on its line, so that no
+    // line moves.
+    const imports = [...text.matchAll(/^import\s+"[^"\n]*"[ \t]*$/gm)];
+    if (imports.length > 0) {
+      const last = imports[imports.length - 1];
+      const end = last.index + last[0].length;
+      return { text: text.slice(0, end) + ' ' + V_STUB.trimEnd() + text.slice(end), offset: 0 };
+    }
+    return { text: V_STUB + text, offset: 1 };
+  }
   return { text, offset: 0 };
 }
 

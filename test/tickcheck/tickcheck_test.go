@@ -208,6 +208,7 @@ func TestEveryScriptHasATest(t *testing.T) {
 		"cert_expiry.tick":           true,
 		"cert_status.tick":           true,
 		"cert_deadman.tick":          true,
+		"stale_certificate.tick":     true,
 		"influxql/cert_expiry.tick":  true,
 		"influxql/cert_status.tick":  true,
 		"influxql/cert_deadman.tick": true,

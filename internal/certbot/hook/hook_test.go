@@ -3,6 +3,8 @@ package hook
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"io"
 	"net"
@@ -26,7 +28,7 @@ var (
 	na = nb.Add(90*24*time.Hour - time.Second)
 )
 
-const certFields = "not_before=1795330800i,not_after=1803106799i,lifetime=7775999i"
+const certFieldsValidity = "not_before=1795330800i,not_after=1803106799i,lifetime=7775999i"
 
 // fixture is one test's world: a lineage with cert.pem, a config file, a spool path and a
 // loopback server whose answers the test sets.
@@ -46,6 +48,9 @@ type fixture struct {
 	loc     string   // Location header of a 3xx answer
 	got     []string // request bodies
 	queries []string
+	// certFields are the certificate fields every point carries: the fixed validity
+	// (certFieldsValidity) and the generated leaf's serial and fingerprint.
+	certFields string
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -67,6 +72,8 @@ func newFixture(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
+	fp := sha256.Sum256(leaf.Cert.Raw)
+	f.certFields = certFieldsValidity + `,serial="` + leaf.Cert.SerialNumber.Text(16) + `",fingerprint_sha256="` + hex.EncodeToString(fp[:]) + `"`
 	if err := os.MkdirAll(f.lineage, 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -154,7 +161,7 @@ func TestReportDelivers(t *testing.T) {
 	if code != 0 || stdout != "certbot-hook: delivered 3 lines to URL/write\n" || stderr != "" {
 		t.Fatalf("code %d stdout %q stderr %q", code, stdout, stderr)
 	}
-	want := linesAt(f.now.UnixNano(), ","+certFields)
+	want := linesAt(f.now.UnixNano(), ","+f.certFields)
 	if len(f.got) != 1 || f.got[0] != want {
 		t.Fatalf("server got %q\nwant %q", f.got, want)
 	}
@@ -178,7 +185,7 @@ func TestReportServerDownThenUp(t *testing.T) {
 	l.Close()
 	f.env["CERTEXPIRY_HOOK_URL"] = "http://" + down
 	code, _, stderr := f.run()
-	first := linesAt(f.now.UnixNano(), ","+certFields)
+	first := linesAt(f.now.UnixNano(), ","+f.certFields)
 	want := "certbot-hook: attempt 1 failed, retrying in 1s: posting to http://" + down + "/write: dial tcp " + down + ": connect: connection refused\n" +
 		"certbot-hook: attempt 2 failed, retrying in 2s: posting to http://" + down + "/write: dial tcp " + down + ": connect: connection refused\n" +
 		"certbot-hook: 3 attempts failed, last: posting to http://" + down + "/write: dial tcp " + down + ": connect: connection refused\n" +
@@ -200,7 +207,7 @@ func TestReportServerDownThenUp(t *testing.T) {
 	if code != 0 || stdout != "certbot-hook: delivered 6 lines to URL/write\n" || stderr != "" {
 		t.Fatalf("second run: code %d stdout %q stderr %q", code, stdout, stderr)
 	}
-	if want := first + linesAt(f.now.UnixNano(), ","+certFields); len(f.got) != 1 || f.got[0] != want {
+	if want := first + linesAt(f.now.UnixNano(), ","+f.certFields); len(f.got) != 1 || f.got[0] != want {
 		t.Fatalf("server got %q\nwant %q", f.got, want)
 	}
 }
@@ -468,7 +475,7 @@ func TestSpoolSymlinkRefused(t *testing.T) {
 func TestDryRun(t *testing.T) {
 	f := newFixture(t)
 	code, stdout, stderr := f.run("--dry-run")
-	if code != 0 || stdout != linesAt(f.now.UnixNano(), ","+certFields) {
+	if code != 0 || stdout != linesAt(f.now.UnixNano(), ","+f.certFields) {
 		t.Fatalf("code %d stdout %q", code, stdout)
 	}
 	if want := "certbot-hook: dry run: would append 3 lines to " + f.spool + "; the spool would then be delivered to URL (api v1)\n"; stderr != want {

@@ -10,6 +10,10 @@
 // integer column. When the certificate is known, every point also carries not_before and not_after
 // (integer unix seconds) and lifetime (integer seconds, not_after − not_before, as the
 // cert_expiry input computes it), so that alerts can scale with the certificate's lifetime.
+// When known, serial (lowercase hex) and fingerprint_sha256 (lowercase hex of the DER) name
+// the renewed certificate exactly as cert_expiry names the served one, and prev_not_after
+// (integer unix seconds) and prev_fingerprint_sha256 name the certificate it replaced: a
+// server still presenting that fingerprint has not loaded the renewal.
 //
 // Escaping is done by github.com/influxdata/line-protocol/v2's Encoder; values it cannot
 // represent at all (control characters, a trailing backslash, invalid UTF-8) are an error
@@ -22,6 +26,7 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/influxdata/line-protocol/v2/lineprotocol"
 )
@@ -40,14 +45,33 @@ const (
 	FieldNotBefore    = "not_before"
 	FieldNotAfter     = "not_after"
 	FieldLifetime     = "lifetime"
+
+	FieldSerial                = "serial"
+	FieldFingerprintSHA256     = "fingerprint_sha256"
+	FieldPrevNotAfter          = "prev_not_after"
+	FieldPrevFingerprintSHA256 = "prev_fingerprint_sha256"
 )
 
 // ErrInvalid marks a renewal that cannot be written as line protocol.
 var ErrInvalid = errors.New("renewal cannot be written as line protocol")
 
-// Cert holds the facts read from the renewed certificate.
+// Cert holds the facts read from the renewed certificate. Empty strings and a nil Prev are
+// left out of the line rather than written as empty values.
 type Cert struct {
 	NotBefore, NotAfter time.Time
+	// Serial is the serial number in lowercase hex without leading zeros, as cert_expiry
+	// writes it.
+	Serial string
+	// FingerprintSHA256 is the lowercase hex SHA-256 of the certificate's DER encoding.
+	FingerprintSHA256 string
+	// Prev is the certificate this renewal replaced, when it is still on disk.
+	Prev *PrevCert
+}
+
+// PrevCert is the certificate a renewal replaced.
+type PrevCert struct {
+	NotAfter          time.Time
+	FingerprintSHA256 string
 }
 
 // Lifetime is NotAfter − NotBefore in whole seconds.
@@ -102,6 +126,9 @@ func Lines(r Renewal) ([]byte, error) {
 			return nil, fmt.Errorf("%w: extra tag %q is reserved", ErrInvalid, k)
 		}
 	}
+	if err := checkCert(r.Cert); err != nil {
+		return nil, err
+	}
 	var enc lineprotocol.Encoder
 	enc.SetPrecision(lineprotocol.Nanosecond)
 	point := func(domain string, count int) {
@@ -128,6 +155,12 @@ func Lines(r Renewal) ([]byte, error) {
 			enc.AddField(FieldNotBefore, lineprotocol.IntValue(r.Cert.NotBefore.Unix()))
 			enc.AddField(FieldNotAfter, lineprotocol.IntValue(r.Cert.NotAfter.Unix()))
 			enc.AddField(FieldLifetime, lineprotocol.IntValue(r.Cert.Lifetime()))
+			addString(&enc, FieldSerial, r.Cert.Serial)
+			addString(&enc, FieldFingerprintSHA256, r.Cert.FingerprintSHA256)
+			if p := r.Cert.Prev; p != nil {
+				enc.AddField(FieldPrevNotAfter, lineprotocol.IntValue(p.NotAfter.Unix()))
+				addString(&enc, FieldPrevFingerprintSHA256, p.FingerprintSHA256)
+			}
 		}
 		enc.EndLine(r.Time)
 	}
@@ -139,4 +172,28 @@ func Lines(r Renewal) ([]byte, error) {
 		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
 	return enc.Bytes(), nil
+}
+
+// addString adds a string field unless it is empty. Lines has checked that v is valid UTF-8.
+func addString(enc *lineprotocol.Encoder, key, v string) {
+	if lv, ok := lineprotocol.StringValue(v); ok && v != "" {
+		enc.AddField(key, lv)
+	}
+}
+
+// checkCert refuses certificate strings line protocol cannot hold, naming the field.
+func checkCert(c *Cert) error {
+	if c == nil {
+		return nil
+	}
+	fields := [][2]string{{FieldSerial, c.Serial}, {FieldFingerprintSHA256, c.FingerprintSHA256}}
+	if c.Prev != nil {
+		fields = append(fields, [2]string{FieldPrevFingerprintSHA256, c.Prev.FingerprintSHA256})
+	}
+	for _, f := range fields {
+		if !utf8.ValidString(f[1]) {
+			return fmt.Errorf("%w: field %s is not valid UTF-8: %q", ErrInvalid, f[0], f[1])
+		}
+	}
+	return nil
 }

@@ -165,3 +165,53 @@ func FuzzLines(f *testing.F) {
 		}
 	})
 }
+
+// TestLinesIdentityFields: serial and fingerprint of the renewed certificate and expiry and
+// fingerprint of the replaced one follow lifetime on every point; empty ones are left out.
+func TestLinesIdentityFields(t *testing.T) {
+	nb := time.Date(2026, 11, 22, 8, 0, 0, 0, time.UTC)
+	cert := &Cert{
+		NotBefore: nb, NotAfter: nb.Add(90 * 24 * time.Hour),
+		Serial: "3f0a", FingerprintSHA256: "aa11",
+		Prev: &PrevCert{NotAfter: nb.Add(30 * 24 * time.Hour), FingerprintSHA256: "bb22"},
+	}
+	got, err := Lines(Renewal{Host: "h", Domains: []string{"a.example"}, Cert: cert, Time: at})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := `renewed_count=1,not_before=1795334400i,not_after=1803110400i,lifetime=7776000i,serial="3f0a",fingerprint_sha256="aa11",prev_not_after=1797926400i,prev_fingerprint_sha256="bb22" 1656169934438253518`
+	want := "certbot_renewal,domain=all,host=h " + f + "\n" + "certbot_renewal,domain=a.example,host=h " + f + "\n"
+	if string(got) != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+	rows := decode(t, got)
+	if rows[1].Fields[FieldPrevFingerprintSHA256] != "bb22" || rows[1].Fields[FieldPrevNotAfter] != int64(1797926400) {
+		t.Errorf("decoded fields %v", rows[1].Fields)
+	}
+
+	// Without a previous certificate, and with the fingerprint unknown.
+	cert.Prev, cert.FingerprintSHA256 = nil, ""
+	got, err = Lines(Renewal{Host: "h", Domains: []string{"a.example"}, Cert: cert, Time: at})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := `certbot_renewal,domain=a.example,host=h renewed_count=1,not_before=1795334400i,not_after=1803110400i,lifetime=7776000i,serial="3f0a" 1656169934438253518`; !strings.Contains(string(got), w+"\n") {
+		t.Errorf("got\n%s\nwant a line\n%s", got, w)
+	}
+}
+
+func TestLinesIdentityFieldsInvalid(t *testing.T) {
+	nb := time.Date(2026, 11, 22, 8, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		cert Cert
+		want string
+	}{
+		{Cert{NotBefore: nb, NotAfter: nb, Serial: "\xff"}, `renewal cannot be written as line protocol: field serial is not valid UTF-8: "\xff"`},
+		{Cert{NotBefore: nb, NotAfter: nb, Prev: &PrevCert{FingerprintSHA256: "a\xfe"}}, `renewal cannot be written as line protocol: field prev_fingerprint_sha256 is not valid UTF-8: "a\xfe"`},
+	} {
+		_, err := Lines(Renewal{Host: "h", Domains: []string{"a"}, Cert: &tc.cert, Time: at})
+		if err == nil || err.Error() != tc.want || !errors.Is(err, ErrInvalid) {
+			t.Errorf("err = %v, want %q", err, tc.want)
+		}
+	}
+}
