@@ -136,8 +136,11 @@ func (c *CertExpiry) Stop() {
 }
 
 // Gather probes every target once and adds one cert_expiry row per (target, port, domain).
-// It returns within gather_timeout (plus the time to emit rows): probes not started by then
-// are reported with status "timeout". Nothing is carried over from earlier gathers.
+// Each row is added as soon as its probe ends, from the worker that ran it, so rows arrive in
+// completion order and no probe's chain outlives its row: memory follows max_concurrency, not
+// the number of probes. Every row of one gather carries the gather's start time. Gather
+// returns within gather_timeout (plus the time to emit rows): probes not started by then are
+// reported with status "timeout". Nothing is carried over from earlier gathers.
 func (c *CertExpiry) Gather(acc telegraf.Accumulator) error {
 	at := c.now()
 	parent := c.started
@@ -151,9 +154,10 @@ func (c *CertExpiry) Gather(acc telegraf.Accumulator) error {
 	if c.kube != nil {
 		targets = append(targets[:len(targets):len(targets)], c.kube.targets(ctx, acc, at)...)
 	}
-	for _, r := range c.prober.Run(ctx, target.Expand(targets), c.MaxConcurrency) {
-		acc.AddFields(Measurement, fields(&r), tags(&r), at)
-	}
+	// Telegraf's accumulators are safe for concurrent use.
+	c.prober.Stream(ctx, target.Expand(targets), c.MaxConcurrency, func(_ int, r *probe.Result) {
+		acc.AddFields(Measurement, fields(r), tags(r), at)
+	})
 	if c.CertbotSpool != "" {
 		if err := gatherCertbotSpool(c.CertbotSpool, acc); err != nil {
 			acc.AddError(err)

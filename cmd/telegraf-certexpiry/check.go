@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"sort"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -122,6 +123,7 @@ Flags:
 		fmt.Fprintf(stderr, "check: %v\n", err)
 	}
 	rows := acc.Measurement(plugin.Measurement)
+	sortRows(rows, p)
 	printTable(stdout, rows)
 	if len(acc.Errors()) > 0 {
 		return 1
@@ -132,6 +134,45 @@ Flags:
 		}
 	}
 	return 0
+}
+
+// sortRows puts rows, which the plugin adds as their probes end, in the order the targets were
+// given (host arguments or [[inputs.certexpiry.target]] entries, then port, then domain);
+// Kubernetes rows follow, by namespace, pod, port and domain.
+func sortRows(rows []metrictest.Row, p *plugin.CertExpiry) {
+	rank := map[string]int{}
+	for _, st := range p.Targets {
+		ports, domains := st.Ports, st.Domains
+		if len(ports) == 0 {
+			ports = p.Ports
+		}
+		if len(domains) == 0 {
+			domains = p.Domains
+		}
+		for _, port := range ports {
+			for _, d := range domains {
+				k := st.Address + "\x00" + strconv.Itoa(port) + "\x00" + d
+				if _, dup := rank[k]; !dup {
+					rank[k] = len(rank)
+				}
+			}
+		}
+	}
+	key := func(r metrictest.Row) (int, string) {
+		if i, ok := rank[r.Tags["address"]+"\x00"+r.Tags["port"]+"\x00"+r.Tags["domain"]]; ok {
+			return i, ""
+		}
+		port, _ := strconv.Atoi(r.Tags["port"])
+		return len(rank), fmt.Sprintf("%s\x00%s\x00%s\x00%05d\x00%s", r.Tags["namespace"], r.Tags["pod"], r.Tags["address"], port, r.Tags["domain"])
+	}
+	sort.SliceStable(rows, func(a, b int) bool {
+		ia, sa := key(rows[a])
+		ib, sb := key(rows[b])
+		if ia != ib {
+			return ia < ib
+		}
+		return sa < sb
+	})
 }
 
 // parseCheckTargets turns host[:port] arguments into static targets.
