@@ -55,6 +55,7 @@ type CertExpiry struct {
 	kube    *kubernetesSource
 	cancel  context.CancelFunc
 	started context.Context
+	overrun overrunWatch
 }
 
 // StaticTarget is one [[inputs.certexpiry.target]] entry: a host outside Kubernetes.
@@ -143,6 +144,8 @@ func (c *CertExpiry) Stop() {
 // reported with status "timeout". Nothing is carried over from earlier gathers.
 func (c *CertExpiry) Gather(acc telegraf.Accumulator) error {
 	at := c.now()
+	c.warnOverrun(c.overrun.begin(at))
+	defer func() { c.warnOverrun(c.overrun.end(c.now())) }()
 	parent := c.started
 	if parent == nil { // Gather without Start, as in Telegraf's --test of a plain input.
 		parent = context.Background()
@@ -164,6 +167,13 @@ func (c *CertExpiry) Gather(acc telegraf.Accumulator) error {
 		}
 	}
 	return nil
+}
+
+// warnOverrun logs an overrun warning, if there is one, with what to change.
+func (c *CertExpiry) warnOverrun(warning string) {
+	if warning != "" && c.Log != nil {
+		c.Log.Warn(warning + c.overrunAdvice())
+	}
 }
 
 // staticTargets turns the [[inputs.certexpiry.target]] entries into targets, filling in the
