@@ -77,12 +77,9 @@ func (k *kubernetesSource) start(ctx context.Context) error {
 // cert_expiry_discovery row to acc, stamped at (the gather's time, like its cert_expiry rows).
 // Before start it returns nothing and adds a row with synced = false.
 func (k *kubernetesSource) targets(ctx context.Context, acc telegraf.Accumulator, at time.Time) []target.Target {
-	var snap discovery.Snapshot
+	snap := discovery.Snapshot{Stats: discovery.NewStats(0), Error: errNotStarted.Error()}
 	if k.watcher != nil {
 		snap = k.watcher.Snapshot(ctx)
-	} else {
-		_, snap.Stats = (&discovery.Rules{}).Targets(nil)
-		snap.Error = errNotStarted.Error()
 	}
 	acc.AddFields(DiscoveryMeasurement, discoveryFields(&snap), discoveryTags(k.settings), at)
 	return snap.Targets
@@ -115,17 +112,13 @@ func discoveryTags(s *discovery.Settings) map[string]string {
 //   - api_requests: HTTP requests made to the API server since start (counter)
 //   - error: the current API error, only while there is one
 func discoveryFields(snap *discovery.Snapshot) map[string]any {
-	probes := 0
-	for i := range snap.Targets {
-		probes += len(snap.Targets[i].Ports) * len(snap.Targets[i].Domains)
-	}
 	f := map[string]any{
 		"pods":         int64(snap.Stats.Pods),
 		"targets":      int64(snap.Stats.Targets),
-		"probes":       int64(probes),
+		"probes":       int64(snap.Probes),
 		"domains":      int64(len(snap.Domains)),
 		"synced":       snap.Synced,
-		"api_requests": max(snap.Requests, 0),
+		"api_requests": snap.Requests,
 	}
 	for _, r := range discovery.AllReasons() {
 		f["skipped_"+string(r)] = int64(snap.Stats.Skipped[r])

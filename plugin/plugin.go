@@ -56,6 +56,7 @@ type CertExpiry struct {
 	kube    *kubernetesSource
 	cancel  context.CancelFunc
 	started context.Context
+	overrun overrunWatch
 }
 
 // StaticTarget is one [[inputs.certexpiry.target]] entry: a host outside Kubernetes.
@@ -137,10 +138,15 @@ func (c *CertExpiry) Stop() {
 }
 
 // Gather probes every target once and adds one cert_expiry row per (target, port, domain).
-// It returns within gather_timeout (plus the time to emit rows): probes not started by then
-// are reported with status "timeout". Nothing is carried over from earlier gathers.
+// Each row is added as soon as its probe ends, from the worker that ran it, so rows arrive in
+// completion order and no probe's chain outlives its row: memory follows max_concurrency, not
+// the number of probes. Every row of one gather carries the gather's start time. Gather
+// returns within gather_timeout (plus the time to emit rows): probes not started by then are
+// reported with status "timeout". Nothing is carried over from earlier gathers.
 func (c *CertExpiry) Gather(acc telegraf.Accumulator) error {
 	at := c.now()
+	c.warnOverrun(c.overrun.begin(at))
+	defer func() { c.warnOverrun(c.overrun.end(c.now())) }()
 	parent := c.started
 	if parent == nil { // Gather without Start, as in Telegraf's --test of a plain input.
 		parent = context.Background()
@@ -152,9 +158,10 @@ func (c *CertExpiry) Gather(acc telegraf.Accumulator) error {
 	if c.kube != nil {
 		targets = append(targets[:len(targets):len(targets)], c.kube.targets(ctx, acc, at)...)
 	}
-	for _, r := range c.prober.Run(ctx, target.Expand(targets), c.MaxConcurrency) {
-		acc.AddFields(Measurement, fields(&r), tags(&r), at)
-	}
+	// Telegraf's accumulators are safe for concurrent use.
+	c.prober.Stream(ctx, target.Expand(targets), c.MaxConcurrency, func(_ int, r *probe.Result) {
+		acc.AddFields(Measurement, fields(r), tags(r), at)
+	})
 	if len(c.Files) > 0 {
 		gatherFiles(c.Files, acc, at)
 	}
@@ -164,6 +171,13 @@ func (c *CertExpiry) Gather(acc telegraf.Accumulator) error {
 		}
 	}
 	return nil
+}
+
+// warnOverrun logs an overrun warning, if there is one, with what to change.
+func (c *CertExpiry) warnOverrun(warning string) {
+	if warning != "" && c.Log != nil {
+		c.Log.Warn(warning + c.overrunAdvice())
+	}
 }
 
 // staticTargets turns the [[inputs.certexpiry.target]] entries into targets, filling in the

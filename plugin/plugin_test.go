@@ -118,10 +118,8 @@ func TestGatherStaticTargets(t *testing.T) {
 			"error":       fmt.Sprintf("dial 127.0.0.2:%d: connect: connection refused", closed),
 		}, Time: now},
 	}
-	got := acc.Measurement("cert_expiry")
-	if len(got) != len(want) {
-		t.Fatalf("got %d rows, want %d:\n%v", len(got), len(want), got)
-	}
+	// Rows arrive as their probes end, in no particular order: put them in the wanted order.
+	got := inProbeOrder(t, acc.Measurement("cert_expiry"), want)
 	for i := range want {
 		// The handshake time is a wall-clock measurement: check it is there and plausible,
 		// then compare the rest exactly.
@@ -149,6 +147,34 @@ func TestGatherStaticTargets(t *testing.T) {
 	if n := len(acc2.Measurement("cert_expiry")); n != 4 {
 		t.Fatalf("second gather: %d rows, want 4", n)
 	}
+}
+
+// inProbeOrder returns got ordered like want, matching rows by their probe (address, port,
+// domain); it fails unless each wanted probe has exactly one row and there are no others.
+func inProbeOrder(t *testing.T, got, want []metrictest.Row) []metrictest.Row {
+	t.Helper()
+	key := func(r metrictest.Row) string {
+		return r.Tags["address"] + " " + r.Tags["port"] + " " + r.Tags["domain"]
+	}
+	byProbe := map[string]metrictest.Row{}
+	for _, r := range got {
+		if _, dup := byProbe[key(r)]; dup {
+			t.Fatalf("two rows for probe %s:\n%v", key(r), got)
+		}
+		byProbe[key(r)] = r
+	}
+	if len(got) != len(want) {
+		t.Fatalf("got %d rows, want %d:\n%v", len(got), len(want), got)
+	}
+	out := make([]metrictest.Row, len(want))
+	for i, w := range want {
+		r, ok := byProbe[key(w)]
+		if !ok {
+			t.Fatalf("no row for probe %s; rows:\n%v", key(w), got)
+		}
+		out[i] = r
+	}
+	return out
 }
 
 // Field types must not depend on the status: InfluxDB rejects a field whose type changes.

@@ -53,6 +53,16 @@ type Stats struct {
 	Skipped map[Reason]int // pods that yielded no target, by reason; every reason present
 }
 
+// NewStats returns the Stats of pods pods before any rule ran: no targets, and every skip
+// reason present with a count of zero (so that each becomes a field, whatever happened).
+func NewStats(pods int) Stats {
+	s := Stats{Pods: pods, Skipped: make(map[Reason]int, len(AllReasons()))}
+	for _, reason := range AllReasons() {
+		s.Skipped[reason] = 0
+	}
+	return s
+}
+
 // Targets applies the rules to pods and returns one target per (pod, address) in
 // namespace/name order, then address order. Pods are not modified.
 //
@@ -69,10 +79,7 @@ func (r *Rules) Targets(pods []*corev1.Pod) ([]target.Target, Stats) {
 
 // targets is Targets on the cached form of the pods; it may reorder infos.
 func (r *Rules) targets(pods []*podInfo) ([]target.Target, Stats) {
-	stats := Stats{Pods: len(pods), Skipped: make(map[Reason]int, len(AllReasons()))}
-	for _, reason := range AllReasons() {
-		stats.Skipped[reason] = 0
-	}
+	stats := NewStats(len(pods))
 	slices.SortFunc(pods, func(a, b *podInfo) int {
 		if c := strings.Compare(a.Namespace, b.Namespace); c != 0 {
 			return c

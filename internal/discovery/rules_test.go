@@ -293,3 +293,15 @@ func TestPodStripperKeepsOnlyWhatRulesRead(t *testing.T) {
 		t.Fatalf("tombstone changed to %v", got)
 	}
 }
+
+// Zero stats carry every skip reason, so a gather before discovery started still has every
+// field; they are what the rules return for no pods.
+func TestNewStatsHasEveryReason(t *testing.T) {
+	want := Stats{Pods: 0, Skipped: skipped()}
+	if got := NewStats(0); !reflect.DeepEqual(got, want) {
+		t.Fatalf("NewStats(0) = %+v, want %+v", got, want)
+	}
+	if _, got := (&Rules{}).Targets(nil); !reflect.DeepEqual(got, want) {
+		t.Fatalf("stats of no pods = %+v, want %+v", got, want)
+	}
+}

@@ -299,8 +299,11 @@ type Snapshot struct {
 	// Error lists the API errors since each informer's last successful call ("" when all
 	// are healthy), each group prefixed by what was being watched, joined by "; ".
 	Error string
+	// Probes is the number of probes the targets make: the sum over targets of ports ×
+	// domains, i.e. the cert_expiry rows a gather of them yields.
+	Probes int
 	// Requests is the number of HTTP requests made to the API since the client was built;
-	// -1 when the client does not count them.
+	// 0 when the client does not count them.
 	Requests int64
 }
 
@@ -308,7 +311,7 @@ type Snapshot struct {
 // sync_timeout after Start and never beyond ctx; later calls never wait. It makes no API call.
 func (w *Watcher) Snapshot(ctx context.Context) Snapshot {
 	w.waitForSync(ctx)
-	snap := Snapshot{Synced: true, Requests: -1}
+	snap := Snapshot{Synced: true}
 	if w.requests != nil {
 		snap.Requests = w.requests.Load()
 	}
@@ -343,6 +346,9 @@ func (w *Watcher) Snapshot(ctx context.Context) Snapshot {
 		// Only possible with ingress_domains and no configured domains: nothing to send as
 		// SNI, so nothing to probe yet.
 		snap.Targets, snap.Stats.Targets = nil, 0
+	}
+	for i := range snap.Targets {
+		snap.Probes += len(snap.Targets[i].Ports) * len(snap.Targets[i].Domains)
 	}
 	return snap
 }

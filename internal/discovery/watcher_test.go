@@ -94,8 +94,8 @@ func TestWatcherFollowsPodChanges(t *testing.T) {
 	w := startWatcher(t, settings(t, Config{Namespaces: []string{"web"}}, "example.com"), client, log)
 
 	snap := w.Snapshot(ctx)
-	if !snap.Synced || snap.Error != "" || snap.Requests != -1 {
-		t.Fatalf("first snapshot: synced %v, error %q, requests %d", snap.Synced, snap.Error, snap.Requests)
+	if !snap.Synced || snap.Error != "" || snap.Requests != 0 || snap.Probes != 2 {
+		t.Fatalf("first snapshot: synced %v, error %q, requests %d, probes %d", snap.Synced, snap.Error, snap.Requests, snap.Probes)
 	}
 	want := []target.Target{
 		kt("web", "web-0", "node-1", "127.0.0.2", []int{443}, "example.com"),

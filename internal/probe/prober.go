@@ -179,15 +179,11 @@ func (p *Prober) Probe(ctx context.Context, pr target.Probe) Result {
 		CipherSuites: cipherSuites,
 		Certificates: p.certs,
 		// Capture the chain as soon as it arrives: if the handshake fails later (e.g. a
-		// rejected client certificate) the certificate is still known.
-		VerifyPeerCertificate: func(raw [][]byte, _ [][]*x509.Certificate) error {
-			for _, der := range raw {
-				c, err := x509.ParseCertificate(der)
-				if err != nil {
-					return err
-				}
-				served = append(served, c)
-			}
+		// rejected client certificate) the certificate is still known. crypto/tls has parsed
+		// it already (and shares one parse between connections serving the same DER), so it
+		// is taken from the connection state rather than parsed a second time.
+		VerifyConnection: func(cs tls.ConnectionState) error {
+			served = cs.PeerCertificates
 			return nil
 		},
 	}

@@ -7,21 +7,24 @@ import (
 	"github.com/telegraf-certexpiry/telegraf-certexpiry/internal/target"
 )
 
-// DefaultConcurrency is the number of probes in flight when Run is given zero or less.
+// DefaultConcurrency is the number of probes in flight when Stream or Run is given zero or less.
 const DefaultConcurrency = 128
 
-// Run probes every entry of probes with at most concurrency probes in flight and returns one
-// Result per probe, in the same order. ctx is the whole run's budget: probes still queued when
-// it ends are not dialled and report StatusTimeout with ErrBudgetExceeded, so the result count
-// always equals len(probes).
-func (p *Prober) Run(ctx context.Context, probes []target.Probe, concurrency int) []Result {
+// Stream probes every entry of probes with at most concurrency probes in flight and calls emit
+// exactly once per probe, as soon as that probe ends, with the probe's index in probes and its
+// Result. emit runs on the worker that ran the probe, so calls are concurrent and in no
+// particular order; emit must not keep r (or its Chain) after it returns: that is what keeps
+// memory bounded by concurrency rather than by the number of probes. ctx is the whole run's
+// budget: probes still queued when it ends are not dialled and report StatusTimeout with
+// ErrBudgetExceeded, so emit is called len(probes) times whatever happens. Stream returns
+// when the last emit has returned.
+func (p *Prober) Stream(ctx context.Context, probes []target.Probe, concurrency int, emit func(i int, r *Result)) {
 	if concurrency <= 0 {
 		concurrency = DefaultConcurrency
 	}
 	if concurrency > len(probes) {
 		concurrency = len(probes)
 	}
-	results := make([]Result, len(probes))
 	next := make(chan int)
 	var wg sync.WaitGroup
 	wg.Add(concurrency)
@@ -29,7 +32,8 @@ func (p *Prober) Run(ctx context.Context, probes []target.Probe, concurrency int
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				results[i] = p.Probe(ctx, probes[i])
+				r := p.Probe(ctx, probes[i])
+				emit(i, &r)
 			}
 		}()
 	}
@@ -38,5 +42,12 @@ func (p *Prober) Run(ctx context.Context, probes []target.Probe, concurrency int
 	}
 	close(next)
 	wg.Wait()
+}
+
+// Run is Stream collecting the Results, in the order of probes. It holds every chain until the
+// last probe ends: for a handful of probes (a one-off check), not for a gather.
+func (p *Prober) Run(ctx context.Context, probes []target.Probe, concurrency int) []Result {
+	results := make([]Result, len(probes))
+	p.Stream(ctx, probes, concurrency, func(i int, r *Result) { results[i] = *r })
 	return results
 }
