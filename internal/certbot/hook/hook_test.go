@@ -243,7 +243,7 @@ func TestReportRedirectKeepsRenewal(t *testing.T) {
 			if code != 1 || stdout != "" || stderr != want || len(f.got) != 1 || len(f.slept) != 0 {
 				t.Fatalf("code %d requests %d stdout %q stderr\n%s\nwant\n%s", code, len(f.got), stdout, stderr, want)
 			}
-			if s := f.spooled(); s != linesAt(f.now.UnixNano(), ","+certFields) {
+			if s := f.spooled(); s != linesAt(f.now.UnixNano(), ","+f.certFields) {
 				t.Errorf("spool %q", s)
 			}
 		})
@@ -344,7 +344,7 @@ func TestSettingsProblemsSpoolFirst(t *testing.T) {
 			if code != 2 || stdout != "" || stderr != want {
 				t.Fatalf("code %d stdout %q stderr\n%s\nwant\n%s", code, stdout, stderr, want)
 			}
-			spooled := linesAt(f.now.UnixNano(), ","+certFields)
+			spooled := linesAt(f.now.UnixNano(), ","+f.certFields)
 			if len(f.got) != 0 || f.spooled() != spooled {
 				t.Fatalf("server got %q, spool %q", f.got, f.spooled())
 			}
@@ -372,7 +372,7 @@ func TestUnusableSettingsPrintRenewal(t *testing.T) {
 	code, stdout, stderr := f.run()
 	want := "certbot-hook: " + f.env["CERTEXPIRY_HOOK_CONFIG"] + ": toml: line 1 (last key \"url\"): expected value but found '\\n' instead\n" +
 		"certbot-hook: the renewal was NOT recorded: the settings do not say for certain where to spool it; the points below use the default measurement and no extra tags. Its 3 points follow, to be written by hand:\n" +
-		linesAt(f.now.UnixNano(), ","+certFields)
+		linesAt(f.now.UnixNano(), ","+f.certFields)
 	if code != 2 || stdout != "" || stderr != want {
 		t.Fatalf("code %d stdout %q stderr\n%s\nwant\n%s", code, stdout, stderr, want)
 	}
@@ -399,7 +399,7 @@ func TestTornLineInSpool(t *testing.T) {
 	if code != 1 || stdout != "certbot-hook: delivered 6 lines to URL/write\n" || stderr != want {
 		t.Fatalf("code %d stdout %q stderr\n%s\nwant\n%s", code, stdout, stderr, want)
 	}
-	if w := old + linesAt(f.now.UnixNano(), ","+certFields); len(f.got) != 1 || f.got[0] != w {
+	if w := old + linesAt(f.now.UnixNano(), ","+f.certFields); len(f.got) != 1 || f.got[0] != w {
 		t.Fatalf("server got %q\nwant %q", f.got, w)
 	}
 	b, _ := os.ReadFile(f.spool + ".rejected")
@@ -431,7 +431,7 @@ func TestNeitherSpoolNorServer(t *testing.T) {
 			}
 			code, stdout, stderr := f.run()
 			want += "certbot-hook: the renewal was NOT recorded: " + why + ". Its 3 points follow, to be written by hand:\n" +
-				linesAt(f.now.UnixNano(), ","+certFields)
+				linesAt(f.now.UnixNano(), ","+f.certFields)
 			if code != 1 || stdout != "" || stderr != want {
 				t.Fatalf("code %d stdout %q stderr\n%s\nwant\n%s", code, stdout, stderr, want)
 			}
@@ -463,7 +463,7 @@ func TestSpoolSymlinkRefused(t *testing.T) {
 	if b, _ := os.ReadFile(victim); string(b) != "root-only\n" {
 		t.Errorf("victim changed: %q", b)
 	}
-	if w := linesAt(f.now.UnixNano(), ","+certFields); len(f.got) != 1 || f.got[0] != w {
+	if w := linesAt(f.now.UnixNano(), ","+f.certFields); len(f.got) != 1 || f.got[0] != w {
 		t.Errorf("server got %q", f.got)
 	}
 	code, _, stderr = f.run("flush")
