@@ -48,7 +48,8 @@ func runReport(ctx context.Context, args []string, d deps) int {
 		return ExitUsage
 	}
 	code := ExitOK
-	r := renewal.Renewal{Measurement: config.DefaultMeasurement, Host: d.getenv(config.EnvName("host")), Domains: domains, Time: d.now()}
+	// Without settings: the encoder's default measurement, the host from the environment.
+	r := renewal.Renewal{Host: d.getenv(config.EnvName("host")), Domains: domains, Time: d.now()}
 	if cfg != nil {
 		r.Measurement, r.Host, r.Tags = cfg.Measurement, cfg.Host, cfg.Tags
 	}
