@@ -432,6 +432,26 @@ func TestNeitherSpoolNorServer(t *testing.T) {
 	}
 }
 
+// TestBadSettingsAndNoSpool: the delivery settings are unusable and the spool cannot be
+// written either: the points go to stderr and the exit is 2.
+func TestBadSettingsAndNoSpool(t *testing.T) {
+	f := newFixture(t)
+	blocker := filepath.Join(f.dir, "file")
+	if err := os.WriteFile(blocker, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f.env["CERTEXPIRY_HOOK_SPOOL"] = filepath.Join(blocker, "spool.lp")
+	f.env["CERTEXPIRY_HOOK_URL"] = "localhost:8086"
+	code, stdout, stderr := f.run()
+	want := "certbot-hook: environment: CERTEXPIRY_HOOK_URL: \"localhost:8086\": want an http:// or https:// base URL such as http://127.0.0.1:8086\n" +
+		"certbot-hook: spool: mkdir " + blocker + ": not a directory\n" +
+		"certbot-hook: the renewal was NOT recorded: the spool cannot take it and the delivery settings are unusable. Its 3 points follow, to be written by hand:\n" +
+		linesAt(f.now.UnixNano(), ","+certFields)
+	if code != 2 || stdout != "" || stderr != want || len(f.got) != 0 {
+		t.Fatalf("code %d stdout %q requests %d stderr\n%s\nwant\n%s", code, stdout, len(f.got), stderr, want)
+	}
+}
+
 // TestSpoolSymlinkRefused: a symbolic link planted as the spool (the directory is writable by
 // group telegraf, the hook runs as root) is neither written nor read; the renewal goes
 // straight to the server and the hook fails with a message naming the link.
