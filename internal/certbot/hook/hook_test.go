@@ -372,6 +372,12 @@ func TestUnusableSettingsPrintRenewal(t *testing.T) {
 	if len(f.got) != 0 || f.spooled() != "" {
 		t.Errorf("server got %q, spool %q", f.got, f.spooled())
 	}
+	code, stdout, stderr = f.run("--dry-run")
+	want = "certbot-hook: " + f.env["CERTEXPIRY_HOOK_CONFIG"] + ": toml: line 1 (last key \"url\"): expected value but found '\\n' instead\n" +
+		"certbot-hook: dry run: with these settings a renewal would be spooled nowhere; its points would be printed on stderr\n"
+	if code != 2 || stdout != linesAt(f.now.UnixNano(), ","+certFields) || stderr != want {
+		t.Errorf("dry run: code %d stdout %q stderr\n%s\nwant\n%s", code, stdout, stderr, want)
+	}
 }
 
 // TestTornLineInSpool: a line cut short by a crash mid-append and a line that is not a point
@@ -482,6 +488,22 @@ func TestSpoolSymlinkRefused(t *testing.T) {
 	code, _, stderr = f.run("flush")
 	if code != 1 || !strings.HasPrefix(stderr, "certbot-hook: spool: refusing "+f.spool+": it is a symbolic link;") || len(f.got) != 1 {
 		t.Errorf("flush: code %d stderr %q, %d requests", code, stderr, len(f.got))
+	}
+}
+
+// TestDryRunBadDeliverySettings: a dry run reports the settings problem and what the real
+// run would do, and touches nothing.
+func TestDryRunBadDeliverySettings(t *testing.T) {
+	f := newFixture(t)
+	f.env["CERTEXPIRY_HOOK_URL"] = "localhost:8086"
+	code, stdout, stderr := f.run("--dry-run")
+	want := "certbot-hook: environment: CERTEXPIRY_HOOK_URL: \"localhost:8086\": want an http:// or https:// base URL such as http://127.0.0.1:8086\n" +
+		"certbot-hook: dry run: would append 3 lines to " + f.spool + ", then refuse to deliver until the settings are fixed\n"
+	if code != 2 || stdout != linesAt(f.now.UnixNano(), ","+certFields) || stderr != want {
+		t.Fatalf("code %d stdout %q stderr\n%s\nwant\n%s", code, stdout, stderr, want)
+	}
+	if _, err := os.Stat(filepath.Dir(f.spool)); !os.IsNotExist(err) || len(f.got) != 0 {
+		t.Errorf("dry run touched the spool or server: %v %q", err, f.got)
 	}
 }
 

@@ -79,6 +79,12 @@ func runReport(ctx context.Context, args []string, d deps) int {
 		d.logf("%v", err)
 		return ExitFailed
 	}
+	if cfg == nil && *dryRun {
+		d.stdout.Write(lines)
+		d.logf("%v", cfgErr)
+		d.logf("dry run: with these settings a renewal would be spooled nowhere; its points would be printed on stderr")
+		return ExitUsage
+	}
 	if cfg == nil {
 		// Where to spool is itself in doubt (the settings file cannot be read or decoded, or
 		// names an unknown key): keep the renewal in certbot's log instead.
