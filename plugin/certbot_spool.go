@@ -35,7 +35,9 @@ const certbotSpoolWriteTimeout = 30 * time.Second
 // From there Telegraf's own buffer and outputs hold it, as they hold every metric; a Telegraf
 // crash before its outputs flush loses what it buffered (set url in the hook's settings to
 // write straight to InfluxDB when that matters). A batch the shim drops (a failed write) or
-// does not confirm within certbotSpoolWriteTimeout stays spooled.
+// does not confirm within certbotSpoolWriteTimeout stays spooled. (If stdout stalls entirely,
+// the shim's one-slot metric channel blocks the gather itself, as it does for every metric an
+// input emits; nothing is removed meanwhile.)
 //
 // A missing spool file is an empty spool. When the hook holds the lock (it is delivering over
 // HTTP right now) this gather emits nothing and the next one tries again.

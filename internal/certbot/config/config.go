@@ -15,6 +15,7 @@ import (
 
 	"github.com/BurntSushi/toml"
 
+	"github.com/telegraf-certexpiry/telegraf-certexpiry/internal/certbot/renewal"
 	"github.com/telegraf-certexpiry/telegraf-certexpiry/internal/duration"
 )
 
@@ -25,7 +26,7 @@ const (
 	DefaultPath = "/etc/telegraf-certexpiry/certbot-hook.toml"
 	// DefaultSpool is where lines wait until a server (or the Telegraf input) accepts them.
 	DefaultSpool        = "/var/lib/telegraf-certexpiry/certbot-spool.lp"
-	DefaultMeasurement  = "certbot_renewal"
+	DefaultMeasurement  = renewal.DefaultMeasurement // one home: the encoder's own default
 	DefaultTimeout      = 10 * time.Second
 	DefaultRetries      = 3
 	DefaultRetryBackoff = time.Second

@@ -379,6 +379,12 @@ func TestUnusableSettingsPrintRenewal(t *testing.T) {
 	if len(f.got) != 0 || f.spooled() != "" {
 		t.Errorf("server got %q, spool %q", f.got, f.spooled())
 	}
+	code, stdout, stderr = f.run("--dry-run")
+	want = "certbot-hook: " + f.env["CERTEXPIRY_HOOK_CONFIG"] + ": toml: line 1 (last key \"url\"): expected value but found '\\n' instead\n" +
+		"certbot-hook: dry run: with these settings a renewal would be spooled nowhere; its points would be printed on stderr\n"
+	if code != 2 || stdout != f.renewalLines() || stderr != want {
+		t.Errorf("dry run: code %d stdout %q stderr\n%s\nwant\n%s", code, stdout, stderr, want)
+	}
 }
 
 // TestTornLineInSpool: a line cut short by a crash mid-append and a line that is not a point
@@ -439,6 +445,46 @@ func TestNeitherSpoolNorServer(t *testing.T) {
 	}
 }
 
+// renewalLines is the fixture's renewal as the hook encodes it with sound settings (host
+// "web 1", default measurement, no extra tags, the lineage's certificate fields): a dry run's
+// stdout with only the renewal's environment.
+func (f *fixture) renewalLines() string {
+	f.t.Helper()
+	empty := filepath.Join(f.dir, "empty.toml")
+	if err := os.WriteFile(empty, nil, 0o600); err != nil {
+		f.t.Fatal(err)
+	}
+	saved := f.env
+	defer func() { f.env = saved }()
+	f.env = map[string]string{"RENEWED_DOMAINS": saved["RENEWED_DOMAINS"], "RENEWED_LINEAGE": saved["RENEWED_LINEAGE"],
+		"CERTEXPIRY_HOOK_HOST": "web 1", "CERTEXPIRY_HOOK_CONFIG": empty}
+	code, stdout, stderr := f.run("--dry-run")
+	if code != 0 || strings.Count(stdout, "\n") != 3 {
+		f.t.Fatalf("dry run for the expected lines: code %d stdout %q stderr %q", code, stdout, stderr)
+	}
+	return stdout
+}
+
+// TestBadSettingsAndNoSpool: the delivery settings are unusable and the spool cannot be
+// written either: the points go to stderr and the exit is 2.
+func TestBadSettingsAndNoSpool(t *testing.T) {
+	f := newFixture(t)
+	blocker := filepath.Join(f.dir, "file")
+	if err := os.WriteFile(blocker, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f.env["CERTEXPIRY_HOOK_SPOOL"] = filepath.Join(blocker, "spool.lp")
+	f.env["CERTEXPIRY_HOOK_URL"] = "localhost:8086"
+	code, stdout, stderr := f.run()
+	want := "certbot-hook: environment: CERTEXPIRY_HOOK_URL: \"localhost:8086\": want an http:// or https:// base URL such as http://127.0.0.1:8086\n" +
+		"certbot-hook: spool: mkdir " + blocker + ": not a directory\n" +
+		"certbot-hook: the renewal was NOT recorded: the spool cannot take it and the delivery settings are unusable. Its 3 points follow, to be written by hand:\n" +
+		f.renewalLines()
+	if code != 2 || stdout != "" || stderr != want || len(f.got) != 0 {
+		t.Fatalf("code %d stdout %q requests %d stderr\n%s\nwant\n%s", code, stdout, len(f.got), stderr, want)
+	}
+}
+
 // TestSpoolSymlinkRefused: a symbolic link planted as the spool (the directory is writable by
 // group telegraf, the hook runs as root) is neither written nor read; the renewal goes
 // straight to the server and the hook fails with a message naming the link.
@@ -469,6 +515,22 @@ func TestSpoolSymlinkRefused(t *testing.T) {
 	code, _, stderr = f.run("flush")
 	if code != 1 || !strings.HasPrefix(stderr, "certbot-hook: spool: refusing "+f.spool+": it is a symbolic link;") || len(f.got) != 1 {
 		t.Errorf("flush: code %d stderr %q, %d requests", code, stderr, len(f.got))
+	}
+}
+
+// TestDryRunBadDeliverySettings: a dry run reports the settings problem and what the real
+// run would do, and touches nothing.
+func TestDryRunBadDeliverySettings(t *testing.T) {
+	f := newFixture(t)
+	f.env["CERTEXPIRY_HOOK_URL"] = "localhost:8086"
+	code, stdout, stderr := f.run("--dry-run")
+	want := "certbot-hook: environment: CERTEXPIRY_HOOK_URL: \"localhost:8086\": want an http:// or https:// base URL such as http://127.0.0.1:8086\n" +
+		"certbot-hook: dry run: would append 3 lines to " + f.spool + ", then refuse to deliver until the settings are fixed\n"
+	if code != 2 || stdout != f.renewalLines() || stderr != want {
+		t.Fatalf("code %d stdout %q stderr\n%s\nwant\n%s", code, stdout, stderr, want)
+	}
+	if _, err := os.Stat(filepath.Dir(f.spool)); !os.IsNotExist(err) || len(f.got) != 0 {
+		t.Errorf("dry run touched the spool or server: %v %q", err, f.got)
 	}
 }
 

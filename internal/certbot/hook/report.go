@@ -48,7 +48,8 @@ func runReport(ctx context.Context, args []string, d deps) int {
 		return ExitUsage
 	}
 	code := ExitOK
-	r := renewal.Renewal{Measurement: config.DefaultMeasurement, Host: d.getenv(config.EnvName("host")), Domains: domains, Time: d.now()}
+	// Without settings: the encoder's default measurement, the host from the environment.
+	r := renewal.Renewal{Host: d.getenv(config.EnvName("host")), Domains: domains, Time: d.now()}
 	if cfg != nil {
 		r.Measurement, r.Host, r.Tags = cfg.Measurement, cfg.Host, cfg.Tags
 	}
@@ -77,6 +78,12 @@ func runReport(ctx context.Context, args []string, d deps) int {
 		}
 		d.logf("%v", err)
 		return ExitFailed
+	}
+	if cfg == nil && *dryRun {
+		d.stdout.Write(lines)
+		d.logf("%v", cfgErr)
+		d.logf("dry run: with these settings a renewal would be spooled nowhere; its points would be printed on stderr")
+		return ExitUsage
 	}
 	if cfg == nil {
 		// Where to spool is itself in doubt (the settings file cannot be read or decoded, or

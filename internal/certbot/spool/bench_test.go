@@ -21,7 +21,9 @@ func BenchmarkDrainBacklog(b *testing.B) {
 			dir := b.TempDir()
 			accept := func(context.Context, [][]byte) error { return nil }
 			for i := 0; i < b.N; i++ {
-				sp := New(filepath.Join(dir, fmt.Sprintf("spool-%d.lp", i)))
+				// A directory per run, as in production: the rewrite lists the directory
+				// for stale temporary files.
+				sp := New(filepath.Join(dir, fmt.Sprint(i), "spool.lp"))
 				tx, err := sp.Lock(context.Background())
 				if err != nil {
 					b.Fatal(err)

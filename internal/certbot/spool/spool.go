@@ -190,7 +190,7 @@ func (t *Tx) Append(lines []byte) (torn []byte, err error) {
 		return nil, fmt.Errorf("spool: %w", err)
 	}
 	defer f.Close()
-	b, err := io.ReadAll(f)
+	b, err := tail(f)
 	if err != nil {
 		return nil, fmt.Errorf("spool %s: %w", t.s.path, err)
 	}
@@ -199,7 +199,7 @@ func (t *Tx) Append(lines []byte) (torn []byte, err error) {
 		if err := t.Reject([][]byte{torn}); err != nil {
 			return nil, err
 		}
-		if err := f.Truncate(int64(end)); err != nil {
+		if err := f.Truncate(int64(end)); err != nil { // b is the whole file here
 			return nil, fmt.Errorf("spool %s: dropping a line cut short: %w", t.s.path, err)
 		}
 	}
@@ -210,6 +210,23 @@ func (t *Tx) Append(lines []byte) (torn []byte, err error) {
 		return torn, fmt.Errorf("spool %s: fsync: %w", t.s.path, err)
 	}
 	return torn, nil
+}
+
+// tail returns f's content when it does not end in a newline, else at most its last byte: the
+// common case (a clean spool) reads one byte, not the whole backlog.
+func tail(f *os.File) ([]byte, error) {
+	fi, err := f.Stat()
+	if err != nil || fi.Size() == 0 {
+		return nil, err
+	}
+	last := make([]byte, 1)
+	if _, err := f.ReadAt(last, fi.Size()-1); err != nil {
+		return nil, err
+	}
+	if last[0] == '\n' {
+		return last, nil
+	}
+	return io.ReadAll(f)
 }
 
 // Lines returns the spooled lines in order, without their newlines, skipping blank lines.
