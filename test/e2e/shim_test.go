@@ -20,7 +20,7 @@ func TestPollIntervalGathersOnItsOwn(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer scene.Close()
-	cmd := exec.Command(pluginBin, "-config", scene.PluginConfig, "-poll_interval", "300ms")
+	cmd := exec.Command(pluginBin, "-config", scene.PluginConfig, "-poll_interval", "1s") // the shortest interval the plugin accepts
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		t.Fatal(err)
