@@ -15,6 +15,7 @@ declare -A PKG=(
 	[npm]=npm
 	[flock]=util-linux
 	[curl]=curl
+	[gcc]=gcc # go test -race needs cgo
 )
 
 missing=()
