@@ -40,6 +40,13 @@ func (c *CertExpiry) validate() error {
 	if c.MaxConcurrency < 1 {
 		errs = append(errs, optErr("max_concurrency", "must be at least 1, got %d", c.MaxConcurrency))
 	}
+	if c.CAFile != "" {
+		if c.TLSCA != "" {
+			errs = append(errs, optErr("ca_file", "is the former name of %s: set only %s", option.Name("tls_ca"), option.Name("tls_ca")))
+		} else if c.Log != nil {
+			c.Log.Warnf("option ca_file is deprecated and will be removed in the next release: rename it to tls_ca")
+		}
+	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		errs = append(errs, optErr("tls_cert", "%s and %s must be set together", option.Name("tls_cert"), option.Name("tls_key")))
 	}
@@ -107,17 +114,21 @@ func validateAddress(name, addr string) error {
 	return nil
 }
 
-// proberConfig loads ca_file and the client key pair.
+// proberConfig loads tls_ca (or its former name ca_file) and the client key pair.
 func (c *CertExpiry) proberConfig() (probe.Config, error) {
 	cfg := probe.Config{Timeout: time.Duration(c.Timeout), Now: c.now, Dialer: c.dialer}
-	if c.CAFile != "" {
-		pemBytes, err := os.ReadFile(c.CAFile)
+	caOption, caFile := "tls_ca", c.TLSCA
+	if caFile == "" && c.CAFile != "" {
+		caOption, caFile = "ca_file", c.CAFile
+	}
+	if caFile != "" {
+		pemBytes, err := os.ReadFile(caFile)
 		if err != nil {
-			return cfg, optErr("ca_file", "%v", err)
+			return cfg, optErr(caOption, "%v", err)
 		}
 		pool := x509.NewCertPool()
 		if !pool.AppendCertsFromPEM(pemBytes) {
-			return cfg, optErr("ca_file", "%s holds no PEM certificate", c.CAFile)
+			return cfg, optErr(caOption, "%s holds no PEM certificate", caFile)
 		}
 		cfg.Roots = pool
 	}

@@ -38,12 +38,15 @@ type CertExpiry struct {
 	Timeout        duration.Duration `toml:"timeout"`
 	GatherTimeout  duration.Duration `toml:"gather_timeout"`
 	MaxConcurrency int               `toml:"max_concurrency"`
-	CAFile         string            `toml:"ca_file"`
+	TLSCA          string            `toml:"tls_ca"`
 	TLSCert        string            `toml:"tls_cert"`
 	TLSKey         string            `toml:"tls_key"`
 	CertbotSpool   string            `toml:"certbot_spool"`
 	Targets        []StaticTarget    `toml:"target"`
 	Kubernetes     *discovery.Config `toml:"kubernetes"`
+
+	// CAFile is tls_ca's former name, accepted for one release with a warning.
+	CAFile string `toml:"ca_file"`
 
 	Log telegraf.Logger `toml:"-"`
 

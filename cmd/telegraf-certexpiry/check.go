@@ -97,7 +97,7 @@ Flags:
 		p = plugin.New()
 		p.Targets = targets
 		p.Timeout = duration.Duration(*timeout)
-		p.CAFile, p.TLSCert, p.TLSKey = *caFile, *tlsCert, *tlsKey
+		p.TLSCA, p.TLSCert, p.TLSKey = *caFile, *tlsCert, *tlsKey
 		p.MaxConcurrency = *concurrency
 	}
 	// Discovery logs (API errors, "watching pods in …") go to stderr with their level.
@@ -213,7 +213,7 @@ func printTable(w io.Writer, rows []metrictest.Row) {
 // "timeout: must be positive" reads "-timeout: must be positive".
 func inFlagTerms(err error) error {
 	flagOf := map[option.Name]option.Name{
-		"timeout": "-timeout", "ca_file": "-ca-file", "tls_cert": "-tls-cert", "tls_key": "-tls-key", "max_concurrency": "-concurrency",
+		"timeout": "-timeout", "tls_ca": "-ca-file", "tls_cert": "-tls-cert", "tls_key": "-tls-key", "max_concurrency": "-concurrency",
 	}
 	return option.Rename(err, func(n option.Name) option.Name {
 		if f, ok := flagOf[n]; ok {

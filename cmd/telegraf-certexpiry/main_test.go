@@ -34,7 +34,7 @@ func TestConfigErrorsStopStartUp(t *testing.T) {
 		stderr string
 	}{
 		{nil, 2, "E! -config is required: the plugin configuration file with one [[inputs.certexpiry]] block\n"},
-		{[]string{"-config", typo}, 1, "E! Err loading input: " + typo + ": unknown option inputs.certexpiry.timout\n"},
+		{[]string{"-config", typo}, 1, "E! Err loading input: " + typo + ": unknown option inputs.certexpiry.timout (did you mean timeout?)\n"},
 		{[]string{"-config", invalid}, 1, "E! Err loading input: failed to init input: max_concurrency: must be at least 1, got 0\n" +
 			"E! target[0].address: \"h:1\" includes a port; use address = \"h\" and ports = [1]\n"},
 		{[]string{"-config", typo, "extra"}, 2, "E! unexpected argument \"extra\" (subcommands: check, certbot-hook)\n"},
@@ -43,7 +43,7 @@ func TestConfigErrorsStopStartUp(t *testing.T) {
 		{[]string{"-config", typo, "-poll_interval", "1ms"}, 2, "E! -poll_interval: must be at least 1s, got 1ms (with execd's signal = \"STDIN\" use -poll_interval_disabled instead)\n"},
 		{[]string{"-config", typo, "-poll_interval", "0s", "-poll_interval_disabled"}, 2, "E! -poll_interval: must be at least 1s, got 0s (with execd's signal = \"STDIN\" use -poll_interval_disabled instead)\n"},
 		// 1s passes the check: start-up goes on to the config file.
-		{[]string{"-config", typo, "-poll_interval", "1s"}, 1, "E! Err loading input: " + typo + ": unknown option inputs.certexpiry.timout\n"},
+		{[]string{"-config", typo, "-poll_interval", "1s"}, 1, "E! Err loading input: " + typo + ": unknown option inputs.certexpiry.timout (did you mean timeout?)\n"},
 	}
 	for _, tc := range cases {
 		code, _, stderr := runArgs(t, tc.args...)
@@ -140,7 +140,7 @@ func TestCheckRunsPluginConfig(t *testing.T) {
 	spool := filepath.Join(dir, "spool.lp")
 	spoolLine := "certbot_renewal,domain=all,host=h renewed_count=1 1795335563914642600\n"
 	os.WriteFile(spool, []byte(spoolLine), 0o600)
-	os.WriteFile(conf, []byte(fmt.Sprintf("[[inputs.certexpiry]]\ndomains = [\"c.test\"]\nca_file = %q\ncertbot_spool = %q\n[[inputs.certexpiry.target]]\naddress = \"127.0.0.1\"\nports = [%d]\n", caFile, spool, srv.Port())), 0o600)
+	os.WriteFile(conf, []byte(fmt.Sprintf("[[inputs.certexpiry]]\ndomains = [\"c.test\"]\ntls_ca = %q\ncertbot_spool = %q\n[[inputs.certexpiry.target]]\naddress = \"127.0.0.1\"\nports = [%d]\n", caFile, spool, srv.Port())), 0o600)
 
 	var stdout, stderr bytes.Buffer
 	code := runCheckWith(context.Background(), []string{"-config", conf}, &stdout, &stderr, checkOptions{now: func() time.Time { return now }})
@@ -165,7 +165,7 @@ func TestCheckRunsPluginConfig(t *testing.T) {
 	typo := filepath.Join(dir, "typo.conf")
 	os.WriteFile(typo, []byte("[[inputs.certexpiry]]\ndomain = [\"c.test\"]\n"), 0o600)
 	stderr.Reset()
-	if code := runCheck(context.Background(), []string{"-config", typo}, &stdout, &stderr); code != 2 || stderr.String() != "check: "+typo+": unknown option inputs.certexpiry.domain\n" {
+	if code := runCheck(context.Background(), []string{"-config", typo}, &stdout, &stderr); code != 2 || stderr.String() != "check: "+typo+": unknown option inputs.certexpiry.domain (did you mean domains?)\n" {
 		t.Errorf("typo: %d %q", code, stderr.String())
 	}
 }
