@@ -1,7 +1,6 @@
 package plugin
 
 import (
-	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -9,6 +8,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	ttls "github.com/influxdata/telegraf/plugins/common/tls"
 
 	"github.com/telegraf-certexpiry/telegraf-certexpiry/internal/option"
 	"github.com/telegraf-certexpiry/telegraf-certexpiry/internal/probe"
@@ -49,6 +50,9 @@ func (c *CertExpiry) validate() error {
 	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		errs = append(errs, optErr("tls_cert", "%s and %s must be set together", option.Name("tls_cert"), option.Name("tls_key")))
+	}
+	if c.TLSKeyPwd != "" && c.TLSKey == "" {
+		errs = append(errs, optErr("tls_key_pwd", "only used with %s", option.Name("tls_key")))
 	}
 	if len(c.Targets) == 0 && c.Kubernetes == nil && c.CertbotSpool == "" {
 		errs = append(errs, errors.New("no targets: add [[inputs.certexpiry.target]] entries or an [inputs.certexpiry.kubernetes] table"))
@@ -133,11 +137,13 @@ func (c *CertExpiry) proberConfig() (probe.Config, error) {
 		cfg.Roots = pool
 	}
 	if c.TLSCert != "" {
-		pair, err := tls.LoadX509KeyPair(c.TLSCert, c.TLSKey)
+		// Telegraf's own loader, so that tls_key_pwd decrypts keys as in every Telegraf plugin.
+		client := ttls.ClientConfig{TLSCert: c.TLSCert, TLSKey: c.TLSKey, TLSKeyPwd: c.TLSKeyPwd}
+		loaded, err := client.TLSConfig()
 		if err != nil {
 			return cfg, optErr("tls_cert", "loading %s and %s: %v", c.TLSCert, c.TLSKey, err)
 		}
-		cfg.ClientCertificates = []tls.Certificate{pair}
+		cfg.ClientCertificates = loaded.Certificates
 	}
 	return cfg, nil
 }

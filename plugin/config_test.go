@@ -58,7 +58,8 @@ func TestInitRejectsBadOptions(t *testing.T) {
 			"ca_file: open " + filepath.Join(dir, "missing.pem") + ": no such file or directory"},
 		{"ca_file without certificates", func(c *CertExpiry) { c.CAFile = notPEM }, "ca_file: " + notPEM + " holds no PEM certificate"},
 		{"unloadable client pair", func(c *CertExpiry) { c.TLSCert, c.TLSKey = notPEM, notPEM },
-			"tls_cert: loading " + notPEM + " and " + notPEM + ": tls: failed to find any PEM data in certificate input"},
+			"tls_cert: loading " + notPEM + " and " + notPEM + ": failed to decode private key: no PEM data found"},
+		{"tls_key_pwd without a key", func(c *CertExpiry) { c.TLSKeyPwd = "secret" }, "tls_key_pwd: only used with tls_key"},
 		{"several errors at once", func(c *CertExpiry) { c.Timeout = 0; c.MaxConcurrency = -1 },
 			"timeout: must be positive, got \"0s\"\nmax_concurrency: must be at least 1, got -1"},
 	}

@@ -45,6 +45,8 @@ type CertExpiry struct {
 	Targets        []StaticTarget    `toml:"target"`
 	Kubernetes     *discovery.Config `toml:"kubernetes"`
 
+	// TLSKeyPwd decrypts an encrypted (PKCS#8) tls_key.
+	TLSKeyPwd string `toml:"tls_key_pwd"`
 	// CAFile is tls_ca's former name, accepted for one release with a warning.
 	CAFile string `toml:"ca_file"`
 
