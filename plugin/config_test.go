@@ -1,14 +1,19 @@
 package plugin
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/influxdata/telegraf"
+
 	"github.com/telegraf-certexpiry/telegraf-certexpiry/internal/duration"
+	"github.com/telegraf-certexpiry/telegraf-certexpiry/internal/testcerts"
 )
 
 func TestInitRejectsBadOptions(t *testing.T) {
@@ -53,7 +58,8 @@ func TestInitRejectsBadOptions(t *testing.T) {
 			"ca_file: open " + filepath.Join(dir, "missing.pem") + ": no such file or directory"},
 		{"ca_file without certificates", func(c *CertExpiry) { c.CAFile = notPEM }, "ca_file: " + notPEM + " holds no PEM certificate"},
 		{"unloadable client pair", func(c *CertExpiry) { c.TLSCert, c.TLSKey = notPEM, notPEM },
-			"tls_cert: loading " + notPEM + " and " + notPEM + ": tls: failed to find any PEM data in certificate input"},
+			"tls_cert: loading " + notPEM + " and " + notPEM + ": failed to decode private key: no PEM data found"},
+		{"tls_key_pwd without a key", func(c *CertExpiry) { c.TLSKeyPwd = "secret" }, "tls_key_pwd: only used with tls_key"},
 		{"several errors at once", func(c *CertExpiry) { c.Timeout = 0; c.MaxConcurrency = -1 },
 			"timeout: must be positive, got \"0s\"\nmax_concurrency: must be at least 1, got -1"},
 	}
@@ -92,9 +98,16 @@ func TestCheckConfigFile(t *testing.T) {
 		want string // "" means accepted; PATH is replaced by the file's path
 	}{
 		{"minimal", "[[inputs.certexpiry]]\ndomains = [\"a.test\"]\n[[inputs.certexpiry.target]]\naddress = \"127.0.0.1\"\n", ""},
-		{"typo in option", "[[inputs.certexpiry]]\ndomains = [\"a.test\"]\ntimout = \"1s\"\n", "PATH: unknown option inputs.certexpiry.timout"},
+		{"typo in option", "[[inputs.certexpiry]]\ndomains = [\"a.test\"]\ntimout = \"1s\"\n", "PATH: unknown option inputs.certexpiry.timout (did you mean timeout?)"},
 		{"typo in target", "[[inputs.certexpiry]]\n[[inputs.certexpiry.target]]\nadress = \"127.0.0.1\"\nport = 443\n",
-			"PATH: unknown option inputs.certexpiry.target.adress, inputs.certexpiry.target.port"},
+			"PATH: unknown option inputs.certexpiry.target.adress (did you mean address?), inputs.certexpiry.target.port (did you mean ports?)"},
+		// Suggestions come from the table the option is in; nothing near, no suggestion.
+		{"typos in the kubernetes table", "[[inputs.certexpiry]]\n[inputs.certexpiry.kubernetes]\nnamespace = [\"web\"]\nlabel_selector = \"a=b\"\ncolour = \"blue\"\n",
+			"PATH: unknown option inputs.certexpiry.kubernetes.colour, inputs.certexpiry.kubernetes.label_selector, inputs.certexpiry.kubernetes.namespace (did you mean namespaces?)"},
+		{"misspelt table", "[[inputs.certexpiry]]\n[inputs.certexpiry.kubernets]\nnamespaces = [\"web\"]\n",
+			"PATH: unknown option inputs.certexpiry.kubernets (did you mean kubernetes?), inputs.certexpiry.kubernets.namespaces"},
+		{"transposed letters", "[[inputs.certexpiry]]\ntiemout = \"1s\"\ntls_ac = \"/ca.pem\"\n",
+			"PATH: unknown option inputs.certexpiry.tiemout (did you mean timeout?), inputs.certexpiry.tls_ac (did you mean tls_ca?)"},
 		{"malformed TOML", "[[inputs.certexpiry]]\ndomains = [\"a.test\"\n",
 			"PATH: toml: line 2 (last key \"inputs.certexpiry.domains\"): expected a comma (',') or array terminator (']'), but got end of file"},
 		{"bad duration", "[[inputs.certexpiry]]\ntimeout = \"5 parsecs\"\n",
@@ -174,4 +187,63 @@ func TestSampleConfigIsValid(t *testing.T) {
 			t.Fatalf("%s: %v", name, err)
 		}
 	}
+}
+
+// warnLog records warnings; other log calls panic (the embedded Logger is nil), so a test
+// using it also proves nothing else was logged.
+type warnLog struct {
+	telegraf.Logger
+	warnings []string
+}
+
+func (l *warnLog) Warnf(format string, args ...any) {
+	l.warnings = append(l.warnings, fmt.Sprintf(format, args...))
+}
+
+// tls_ca is Telegraf's name for the CA bundle; ca_file, its former name, works for one
+// release with a warning naming tls_ca.
+func TestTLSCAAndItsFormerNameCAFile(t *testing.T) {
+	dir := t.TempDir()
+	missing := filepath.Join(dir, "missing.pem")
+	ca, err := testcerts.NewCA("Root", now.Add(-day), now.Add(day))
+	if err != nil {
+		t.Fatal(err)
+	}
+	caPath := writeFile(t, "ca.pem", ca.CertPEM())
+	for _, tc := range []struct {
+		name, body, err string
+		warnings        []string
+	}{
+		{"tls_ca", fmt.Sprintf("tls_ca = %q\n", caPath), "", nil},
+		{"ca_file", fmt.Sprintf("ca_file = %q\n", caPath), "",
+			[]string{"option ca_file is deprecated and will be removed in the next release: rename it to tls_ca"}},
+		{"unreadable tls_ca", fmt.Sprintf("tls_ca = %q\n", missing), "tls_ca: open " + missing + ": no such file or directory", nil},
+		{"unreadable ca_file", fmt.Sprintf("ca_file = %q\n", missing), "ca_file: open " + missing + ": no such file or directory",
+			[]string{"option ca_file is deprecated and will be removed in the next release: rename it to tls_ca"}},
+		{"both", fmt.Sprintf("tls_ca = %q\nca_file = %q\n", caPath, caPath), "ca_file: is the former name of tls_ca: set only tls_ca", nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			body := "[[inputs.certexpiry]]\ndomains = [\"a.test\"]\n" + tc.body + "[[inputs.certexpiry.target]]\naddress = \"127.0.0.1\"\n"
+			p, err := LoadConfigFile(writeConfig(t, body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			log := &warnLog{}
+			p.Log = log
+			err = p.Init()
+			if got := errText(err); got != tc.err {
+				t.Errorf("Init: %q, want %q", got, tc.err)
+			}
+			if !reflect.DeepEqual(log.warnings, tc.warnings) {
+				t.Errorf("warnings %q, want %q", log.warnings, tc.warnings)
+			}
+		})
+	}
+}
+
+func errText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
 }

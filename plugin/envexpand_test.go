@@ -3,7 +3,7 @@ package plugin
 import "testing"
 
 func TestExpandEnv(t *testing.T) {
-	env := map[string]string{"CA": "/etc/ca.pem", "QUOTE": `a"b\c`, "EMPTY": ""}
+	env := map[string]string{"CA": "/etc/ca.pem", "QUOTE": `a"b\c`, "EMPTY": "", "PWD_DOLLAR": "pa$$w${x}"}
 	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
 	cases := []struct {
 		name, in, out, err string
@@ -11,6 +11,7 @@ func TestExpandEnv(t *testing.T) {
 		{"references", "[[inputs.certexpiry]]\nca_file = \"$CA\"\ntls_cert = \"${CA}.crt\"\nx = \"$EMPTY\"\n",
 			"[[inputs.certexpiry]]\nca_file = \"/etc/ca.pem\"\ntls_cert = \"/etc/ca.pem.crt\"\nx = \"\"\n", ""},
 		{"values stay inside their string", `a = "$QUOTE"`, `a = "a\"b\\c"`, ""},
+		{"a value is not expanded again", `a = "$PWD_DOLLAR"`, `a = "pa$$w${x}"`, ""},
 		{"a $ before anything else is literal", "a = \"cost $ 5 $\"\nb = \"x$\"\nc = \"$.$/\"\nd = \"$", "a = \"cost $ 5 $\"\nb = \"x$\"\nc = \"$.$/\"\nd = \"$", ""},
 		{"whole-line and trailing comments are not references",
 			"# $UNSET ${ $$ ${}\n[[inputs.certexpiry]] # ${\nca_file = \"$CA\" # was $OLD_CA, see ${\n  # ${UNSET}\n",

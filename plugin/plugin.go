@@ -38,13 +38,18 @@ type CertExpiry struct {
 	Timeout        duration.Duration `toml:"timeout"`
 	GatherTimeout  duration.Duration `toml:"gather_timeout"`
 	MaxConcurrency int               `toml:"max_concurrency"`
-	CAFile         string            `toml:"ca_file"`
+	TLSCA          string            `toml:"tls_ca"`
 	TLSCert        string            `toml:"tls_cert"`
 	TLSKey         string            `toml:"tls_key"`
 	CertbotSpool   string            `toml:"certbot_spool"`
 	Files          []string          `toml:"files"` // glob patterns of certificate files; see files.go
 	Targets        []StaticTarget    `toml:"target"`
 	Kubernetes     *discovery.Config `toml:"kubernetes"`
+
+	// TLSKeyPwd decrypts an encrypted (PKCS#8) tls_key.
+	TLSKeyPwd string `toml:"tls_key_pwd"`
+	// CAFile is tls_ca's former name, accepted for one release with a warning.
+	CAFile string `toml:"ca_file"`
 
 	Log telegraf.Logger `toml:"-"`
 

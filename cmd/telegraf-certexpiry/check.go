@@ -18,6 +18,7 @@ import (
 	"github.com/influxdata/telegraf/plugins/serializers/influx"
 
 	"github.com/telegraf-certexpiry/telegraf-certexpiry/internal/duration"
+	"github.com/telegraf-certexpiry/telegraf-certexpiry/internal/option"
 	"github.com/telegraf-certexpiry/telegraf-certexpiry/internal/probe"
 	"github.com/telegraf-certexpiry/telegraf-certexpiry/internal/shimlog"
 	"github.com/telegraf-certexpiry/telegraf-certexpiry/plugin"
@@ -146,7 +147,7 @@ Flags:
 		p = plugin.New()
 		p.Targets = targets
 		p.Timeout = duration.Duration(*timeout)
-		p.CAFile, p.TLSCert, p.TLSKey = *caFile, *tlsCert, *tlsKey
+		p.TLSCA, p.TLSCert, p.TLSKey = *caFile, *tlsCert, *tlsKey
 		p.MaxConcurrency = *concurrency
 	}
 	// Discovery logs (API errors, "watching pods in …") go to stderr with their level.
@@ -527,8 +528,8 @@ func parseCheckTargets(args []string, domains []string) ([]plugin.StaticTarget, 
 		host, port := arg, 443
 		if h, p, err := net.SplitHostPort(arg); err == nil {
 			n, err := strconv.Atoi(p)
-			if err != nil || n < 1 || n > 65535 {
-				return nil, fmt.Errorf("%q: port must be a number in 1-65535", arg)
+			if err != nil || !option.ValidPort(n) {
+				return nil, fmt.Errorf("%q: port must be a number in %d-%d", arg, option.MinPort, option.MaxPort)
 			}
 			host, port = h, n
 		} else if strings.HasPrefix(arg, "[") || strings.Count(arg, ":") == 1 {
@@ -552,22 +553,15 @@ func parseCheckTargets(args []string, domains []string) ([]plugin.StaticTarget, 
 // inFlagTerms renames the plugin options in Init's errors to the flags that set them, so
 // "timeout: must be positive" reads "-timeout: must be positive".
 func inFlagTerms(err error) error {
-	flagOf := map[string]string{"timeout": "-timeout", "ca_file": "-ca-file", "tls_cert": "-tls-cert", "max_concurrency": "-concurrency"}
-	var errs []error
-	if joined, ok := err.(interface{ Unwrap() []error }); ok {
-		errs = joined.Unwrap()
-	} else {
-		errs = []error{err}
+	flagOf := map[option.Name]option.Name{
+		"timeout": "-timeout", "tls_ca": "-ca-file", "tls_cert": "-tls-cert", "tls_key": "-tls-key", "max_concurrency": "-concurrency",
 	}
-	for i, e := range errs {
-		var ce *plugin.ConfigError
-		if errors.As(e, &ce) {
-			if f, ok := flagOf[ce.Option]; ok {
-				errs[i] = &plugin.ConfigError{Option: f, Reason: strings.ReplaceAll(ce.Reason, "tls_cert and tls_key", "-tls-cert and -tls-key")}
-			}
+	return option.Rename(err, func(n option.Name) option.Name {
+		if f, ok := flagOf[n]; ok {
+			return f
 		}
-	}
-	return errors.Join(errs...)
+		return n
+	})
 }
 
 // commonName returns the CN of a distinguished name like "CN=R11,O=Let's Encrypt,C=US", or

@@ -356,7 +356,7 @@ func TestCheckRunsPluginConfig(t *testing.T) {
 	spool := filepath.Join(dir, "spool.lp")
 	spoolLine := "certbot_renewal,domain=all,host=h renewed_count=1 1795335563914642600\n"
 	os.WriteFile(spool, []byte(spoolLine), 0o600)
-	os.WriteFile(conf, []byte(fmt.Sprintf("[[inputs.certexpiry]]\ndomains = [\"c.test\"]\nca_file = %q\ncertbot_spool = %q\n[[inputs.certexpiry.target]]\naddress = \"127.0.0.1\"\nports = [%d]\n", k.caFile, spool, srv.Port())), 0o600)
+	os.WriteFile(conf, []byte(fmt.Sprintf("[[inputs.certexpiry]]\ndomains = [\"c.test\"]\ntls_ca = %q\ncertbot_spool = %q\n[[inputs.certexpiry.target]]\naddress = \"127.0.0.1\"\nports = [%d]\n", k.caFile, spool, srv.Port())), 0o600)
 
 	code, stdout, stderr := check(t, "-config", conf)
 	p := fmt.Sprint(srv.Port())
@@ -375,7 +375,7 @@ func TestCheckRunsPluginConfig(t *testing.T) {
 	}
 	typo := filepath.Join(dir, "typo.conf")
 	os.WriteFile(typo, []byte("[[inputs.certexpiry]]\ndomain = [\"c.test\"]\n"), 0o600)
-	if code, stdout, _ := check(t, "-config", typo); code != 3 || stdout != "CERTEXPIRY UNKNOWN - "+typo+": unknown option inputs.certexpiry.domain\n" {
+	if code, stdout, _ := check(t, "-config", typo); code != 3 || stdout != "CERTEXPIRY UNKNOWN - "+typo+": unknown option inputs.certexpiry.domain (did you mean domains?)\n" {
 		t.Errorf("typo: %d %q", code, stdout)
 	}
 }

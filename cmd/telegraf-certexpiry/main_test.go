@@ -28,7 +28,7 @@ func TestConfigErrorsStopStartUp(t *testing.T) {
 		stderr string
 	}{
 		{nil, 2, "E! -config is required: the plugin configuration file with one [[inputs.certexpiry]] block\n"},
-		{[]string{"-config", typo}, 1, "E! Err loading input: " + typo + ": unknown option inputs.certexpiry.timout\n"},
+		{[]string{"-config", typo}, 1, "E! Err loading input: " + typo + ": unknown option inputs.certexpiry.timout (did you mean timeout?)\n"},
 		{[]string{"-config", invalid}, 1, "E! Err loading input: failed to init input: max_concurrency: must be at least 1, got 0\n" +
 			"E! target[0].address: \"h:1\" includes a port; use address = \"h\" and ports = [1]\n"},
 		{[]string{"-config", typo, "extra"}, 2, "E! unexpected argument \"extra\" (subcommands: check, certbot-hook)\n"},
@@ -37,7 +37,7 @@ func TestConfigErrorsStopStartUp(t *testing.T) {
 		{[]string{"-config", typo, "-poll_interval", "1ms"}, 2, "E! -poll_interval: must be at least 1s, got 1ms (with execd's signal = \"STDIN\" use -poll_interval_disabled instead)\n"},
 		{[]string{"-config", typo, "-poll_interval", "0s", "-poll_interval_disabled"}, 2, "E! -poll_interval: must be at least 1s, got 0s (with execd's signal = \"STDIN\" use -poll_interval_disabled instead)\n"},
 		// 1s passes the check: start-up goes on to the config file.
-		{[]string{"-config", typo, "-poll_interval", "1s"}, 1, "E! Err loading input: " + typo + ": unknown option inputs.certexpiry.timout\n"},
+		{[]string{"-config", typo, "-poll_interval", "1s"}, 1, "E! Err loading input: " + typo + ": unknown option inputs.certexpiry.timout (did you mean timeout?)\n"},
 	}
 	for _, tc := range cases {
 		code, _, stderr := runArgs(t, tc.args...)

@@ -108,7 +108,7 @@ func (s *Scene) pluginConfig() string {
   domains = [%q]
   timeout = "2s"
   gather_timeout = "10s"
-  ca_file = %q
+  tls_ca = %q
 `, Domain, s.CAFile)
 	for _, b := range s.Backends {
 		out += fmt.Sprintf(`

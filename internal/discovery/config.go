@@ -23,6 +23,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/telegraf-certexpiry/telegraf-certexpiry/internal/duration"
+	"github.com/telegraf-certexpiry/telegraf-certexpiry/internal/option"
 )
 
 // Scope values for Config.Scope (the option names follow Telegraf's prometheus input).
@@ -98,17 +99,10 @@ type Config struct {
 	IgnoreDomains []string `toml:"ignore_domains"`
 }
 
-// OptionError is an invalid option of the kubernetes table. Option is the full dotted name as
-// the user wrote it, e.g. "kubernetes.pod_scrape_scope".
-type OptionError struct {
-	Option string
-	Reason string
-}
-
-func (e *OptionError) Error() string { return e.Option + ": " + e.Reason }
-
-func optErr(option, format string, args ...any) error {
-	return &OptionError{Option: "kubernetes." + option, Reason: fmt.Sprintf(format, args...)}
+// optErr is an invalid option of the kubernetes table (*option.Error), named in full as the
+// user wrote it, e.g. "kubernetes.pod_scrape_scope".
+func optErr(name, format string, args ...any) error {
+	return option.Errorf(option.Name("kubernetes."+name), format, args...)
 }
 
 // Settings is a validated Config with its defaults filled in, ready for New.
@@ -206,10 +200,8 @@ func Validate(cfg *Config, domains []string, ports []int, getenv func(string) st
 		errs = append(errs, optErr("address", "must be %q or %q, got %q", AddressPodIP, AddressHostIP, s.Address))
 	}
 
-	for _, p := range cfg.Ports {
-		if p < 1 || p > 65535 {
-			errs = append(errs, optErr("ports", "port %d out of range 1-65535", p))
-		}
+	if err := option.Ports("kubernetes.ports", cfg.Ports); err != nil {
+		errs = append(errs, err)
 	}
 	s.Ports = cfg.Ports
 	if len(s.Ports) == 0 && len(s.PortNames) == 0 {
@@ -264,12 +256,12 @@ func Validate(cfg *Config, domains []string, ports []int, getenv func(string) st
 	return s, nil
 }
 
-func validNamespaces(option string, in []string) ([]string, error) {
+func validNamespaces(name string, in []string) ([]string, error) {
 	seen := make(map[string]bool, len(in))
 	var out []string
 	for _, ns := range in {
 		if msgs := validation.IsDNS1123Label(ns); len(msgs) > 0 {
-			return nil, optErr(option, "%q is not a namespace name: %s", ns, strings.Join(msgs, "; "))
+			return nil, optErr(name, "%q is not a namespace name: %s", ns, strings.Join(msgs, "; "))
 		}
 		if !seen[ns] {
 			seen[ns] = true

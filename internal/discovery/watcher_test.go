@@ -16,6 +16,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
 
@@ -75,6 +76,48 @@ func startWatcher(t *testing.T, s *Settings, client *fake.Clientset, log Logger)
 	return w
 }
 
+// watchTracker counts the WATCH streams the fake clientset has opened, per resource and
+// namespace. The fake's object tracker delivers only the changes made after a watch is
+// registered (it replays nothing from a resourceVersion), so a change made while an informer is
+// between its LIST and its WATCH is lost for good. A test that changes objects after Start
+// waits for the watch first.
+type watchTracker struct {
+	mu     sync.Mutex
+	opened map[string]int // "pods/web" → watches opened
+}
+
+// trackWatches installs the counting watch reactor; call it before the watcher starts.
+func trackWatches(client *fake.Clientset) *watchTracker {
+	wt := &watchTracker{opened: map[string]int{}}
+	client.PrependWatchReactor("*", func(a k8stesting.Action) (bool, watch.Interface, error) {
+		var opts metav1.ListOptions
+		if wa, ok := a.(k8stesting.WatchActionImpl); ok {
+			opts = wa.ListOptions
+		}
+		// Register the watch with the tracker here, as the default reactor would, so that it
+		// is in place before it is counted.
+		w, err := client.Tracker().Watch(a.GetResource(), a.GetNamespace(), opts)
+		if err != nil {
+			return true, nil, err
+		}
+		wt.mu.Lock()
+		wt.opened[a.GetResource().Resource+"/"+a.GetNamespace()]++
+		wt.mu.Unlock()
+		return true, w, nil
+	})
+	return wt
+}
+
+// wait returns once a watch of resource in namespace ("" for all) is open.
+func (wt *watchTracker) wait(t *testing.T, resource, namespace string) {
+	t.Helper()
+	eventually(t, "a WATCH of "+resource+" in namespace "+namespace, func() bool {
+		wt.mu.Lock()
+		defer wt.mu.Unlock()
+		return wt.opened[resource+"/"+namespace] > 0
+	})
+}
+
 func podNames(ts []target.Target) []string {
 	var out []string
 	for _, t := range ts {
@@ -91,6 +134,7 @@ func TestWatcherFollowsPodChanges(t *testing.T) {
 		testPod("other", "x", "127.0.0.9"),
 	)
 	log := &recLog{}
+	watches := trackWatches(client)
 	w := startWatcher(t, settings(t, Config{Namespaces: []string{"web"}}, "example.com"), client, log)
 
 	snap := w.Snapshot(ctx)
@@ -109,6 +153,7 @@ func TestWatcherFollowsPodChanges(t *testing.T) {
 	}
 
 	// web-1 stops being ready, web-0 goes away, web-2 arrives.
+	watches.wait(t, "pods", "web")
 	p := testPod("web", "web-1", "127.0.0.3", notReady)
 	if _, err := client.CoreV1().Pods("web").UpdateStatus(ctx, p, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
@@ -164,7 +209,10 @@ func TestWatcherAPIErrorLoggedOncePerChangeAndRecovery(t *testing.T) {
 	s := settings(t, Config{SyncTimeout: duration.Duration(50 * time.Millisecond)}, "example.com")
 	w := startWatcher(t, s, client, log)
 
-	eventually(t, "the reflector retries the LIST", func() bool { return failures.Load() >= 3 })
+	// Two failed LISTs: the retry repeats the error, which is logged once. (The reflector backs
+	// off 0.8 s, 1.6 s, 3.2 s, ... with jitter up to double: every further retry waited for
+	// costs seconds.)
+	eventually(t, "the reflector retries the LIST", func() bool { return failures.Load() >= 2 })
 	snap := w.Snapshot(context.Background())
 	wantErr := `pods in all namespaces: pods is forbidden: User "telegraf" cannot list resource "pods" in API group "" at the cluster scope: grant list and watch on this resource to the plugin's identity (deploy/kubernetes/rbac.yaml)`
 	if snap.Synced || snap.Targets != nil || snap.Error != wantErr {
@@ -219,6 +267,7 @@ func TestWatcherIngressDomains(t *testing.T) {
 		IngressNamespaces: []string{"shop", "blog"},
 		IgnoreDomains:     []string{`.*\.staging\.example\.com`},
 	}, "example.com")
+	watches := trackWatches(client)
 	w := startWatcher(t, s, client, &recLog{})
 	snap := w.Snapshot(ctx)
 	wantDomains := []string{"example.com", "blog.example.com", "shop.example.com"}
@@ -229,6 +278,7 @@ func TestWatcherIngressDomains(t *testing.T) {
 		t.Fatalf("targets %+v", snap.Targets)
 	}
 
+	watches.wait(t, "ingresses", "shop")
 	if _, err := client.NetworkingV1().Ingresses("shop").Create(ctx, ing("shop", "new", "new.example.com"), metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}

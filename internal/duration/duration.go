@@ -1,6 +1,9 @@
 // Package duration is the one duration type of every TOML file this project reads (the plugin
 // config, its kubernetes table, the certbot hook's settings), so that "30s" means the same
 // everywhere and a bad value fails the same way.
+//
+// Not Telegraf's config.Duration: that one reads "10" as ten seconds and reports a bad value
+// with time.ParseDuration's bare text; this one requires a unit and says how to write one.
 package duration
 
 import (

@@ -217,7 +217,7 @@ func (l *Leaf) KeyPEM() []byte {
 	return pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})
 }
 
-// CertPEM returns the CA certificate, PEM-encoded (for a ca_file).
+// CertPEM returns the CA certificate, PEM-encoded (for a tls_ca file).
 func (ca *CA) CertPEM() []byte {
 	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ca.Cert.Raw})
 }

@@ -141,7 +141,7 @@ func TestTelegrafLogsPluginConfigErrorAtErrorLevel(t *testing.T) {
   files = ["`+filepath.Join(dir, "out")+`"]
 `), 0o644)
 	log := runTelegrafOnce(t, telegrafBin, telegrafConf)
-	want := "E! [inputs.execd] Err loading input: " + pluginConf + ": unknown option inputs.certexpiry.timout"
+	want := "E! [inputs.execd] Err loading input: " + pluginConf + ": unknown option inputs.certexpiry.timout (did you mean timeout?)"
 	if !strings.Contains(log, want) {
 		t.Fatalf("telegraf log lacks\n%s\n--- log ---\n%s", want, log)
 	}

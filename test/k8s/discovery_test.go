@@ -74,7 +74,7 @@ func (c *cluster) plugin(t *testing.T, kcfg discovery.Config, log *logger) *plug
 	p.Log = log
 	p.Domains = []string{"shop.test", "www.shop.test"}
 	p.Ports = []int{c.port}
-	p.CAFile = c.caFile
+	p.TLSCA = c.caFile
 	p.Timeout = duration.Duration(5 * time.Second)
 	p.Kubernetes = &kcfg
 	if err := p.Init(); err != nil {

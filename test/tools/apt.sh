@@ -16,6 +16,7 @@ declare -A PKG=(
 	[flock]=util-linux
 	[curl]=curl
 	[rpm]=rpm
+	[gcc]=gcc # go test -race needs cgo
 )
 
 missing=()
