@@ -108,6 +108,42 @@ func Parse(u *unstructured.Unstructured) Certificate {
 	return c
 }
 
+// Strip reduces a Certificate to what Parse reads (and what the informer's store needs:
+// name, namespace, resourceVersion), so that the cache holds no managedFields, annotations,
+// private key settings or other status: memory follows the number of Certificates and names.
+// Objects other than *unstructured.Unstructured (the informer's tombstones) pass unchanged.
+func Strip(obj any) (any, error) {
+	u, ok := obj.(*unstructured.Unstructured)
+	if !ok {
+		return obj, nil
+	}
+	out := &unstructured.Unstructured{Object: map[string]any{}}
+	out.SetAPIVersion(u.GetAPIVersion())
+	out.SetKind(u.GetKind())
+	out.SetNamespace(u.GetNamespace())
+	out.SetName(u.GetName())
+	out.SetResourceVersion(u.GetResourceVersion())
+	out.SetUID(u.GetUID())
+	copyField := func(fields ...string) {
+		if v, ok, _ := unstructured.NestedFieldNoCopy(u.Object, fields...); ok {
+			_ = unstructured.SetNestedField(out.Object, v, fields...)
+		}
+	}
+	for _, f := range [][]string{
+		{"spec", "secretName"}, {"spec", "dnsNames"}, {"spec", "commonName"}, {"spec", "issuerRef", "name"},
+		{"status", "notBefore"}, {"status", "notAfter"}, {"status", "renewalTime"}, {"status", "revision"},
+	} {
+		copyField(f...)
+	}
+	conds, _, _ := unstructured.NestedSlice(u.Object, "status", "conditions")
+	for _, cd := range conds {
+		if m, ok := cd.(map[string]any); ok && m["type"] == "Ready" {
+			_ = unstructured.SetNestedSlice(out.Object, []any{map[string]any{"type": "Ready", "status": m["status"]}}, "status", "conditions")
+		}
+	}
+	return out, nil
+}
+
 func nestedTime(o map[string]any, fields ...string) time.Time {
 	s, ok, _ := unstructured.NestedString(o, fields...)
 	if !ok {
@@ -166,6 +202,8 @@ func (w *Watcher) Start(ctx context.Context) error {
 	observed := observedClient{Interface: w.client, w: w}
 	for _, ns := range w.namespaces {
 		inf := dynamicinformer.NewFilteredDynamicInformer(observed, Certificates, ns, 0, cache.Indexers{}, nil).Informer()
+		// Fails only once the informer has started, which it has not.
+		_ = inf.SetTransform(Strip)
 		// The reflector reports the errors observedClient has seen already, prefixed with what
 		// it lists; without the prefix they are the same text and logged once.
 		_ = inf.SetWatchErrorHandlerWithContext(func(_ context.Context, _ *cache.Reflector, err error) {

@@ -240,3 +240,35 @@ func TestValidate(t *testing.T) {
 		t.Errorf("empty: %v", err)
 	}
 }
+
+// TestStrip: what the cache keeps parses exactly like the full object, and nothing else stays.
+func TestStrip(t *testing.T) {
+	nb := time.Date(2026, 11, 1, 10, 0, 0, 0, time.UTC)
+	u := certificate("shop", "web", []string{"shop.example"}, issued(nb, 3, "True"))
+	u.SetResourceVersion("42")
+	u.SetAnnotations(map[string]string{"kubectl.kubernetes.io/last-applied-configuration": strings.Repeat("x", 4096)})
+	u.SetManagedFields([]metav1.ManagedFieldsEntry{{Manager: "cert-manager", Operation: metav1.ManagedFieldsOperationApply}})
+	_ = unstructured.SetNestedField(u.Object, map[string]any{"algorithm": "ECDSA", "rotationPolicy": "Always"}, "spec", "privateKey")
+	_ = unstructured.SetNestedField(u.Object, "2026-12-30T10:00:00Z", "status", "nextPrivateKeySecretName")
+	got, err := Strip(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := got.(*unstructured.Unstructured)
+	if !reflect.DeepEqual(Parse(s), Parse(u)) {
+		t.Errorf("stripped parses to %+v, want %+v", Parse(s), Parse(u))
+	}
+	if s.GetResourceVersion() != "42" || s.GetAnnotations() != nil || s.GetManagedFields() != nil {
+		t.Errorf("metadata kept: %v", s.Object["metadata"])
+	}
+	if _, ok, _ := unstructured.NestedMap(s.Object, "spec", "privateKey"); ok {
+		t.Errorf("spec.privateKey kept")
+	}
+	if _, ok, _ := unstructured.NestedString(s.Object, "status", "nextPrivateKeySecretName"); ok {
+		t.Errorf("status.nextPrivateKeySecretName kept")
+	}
+	// The informer's tombstones pass unchanged.
+	if got, _ := Strip("tombstone"); got != "tombstone" {
+		t.Errorf("non-object changed: %v", got)
+	}
+}
