@@ -57,7 +57,7 @@ func (c *CertExpiry) validate() error {
 	if err := validateFiles(c.Files); err != nil {
 		errs = append(errs, err)
 	}
-	if len(c.Targets) == 0 && c.Kubernetes == nil && c.CertbotSpool == "" && len(c.Files) == 0 {
+	if len(c.Targets) == 0 && c.Kubernetes == nil && c.CertbotSpool == "" && len(c.Files) == 0 && c.CertManager == nil {
 		errs = append(errs, errors.New("no targets: add [[inputs.certexpiry.target]] entries or an [inputs.certexpiry.kubernetes] table"))
 	}
 	for i, st := range c.Targets {

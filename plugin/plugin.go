@@ -11,6 +11,7 @@ import (
 	"github.com/influxdata/telegraf"
 	"github.com/influxdata/telegraf/plugins/inputs"
 
+	"github.com/telegraf-certexpiry/telegraf-certexpiry/internal/certmanager"
 	"github.com/telegraf-certexpiry/telegraf-certexpiry/internal/discovery"
 	"github.com/telegraf-certexpiry/telegraf-certexpiry/internal/duration"
 	"github.com/telegraf-certexpiry/telegraf-certexpiry/internal/probe"
@@ -46,6 +47,9 @@ type CertExpiry struct {
 	Targets        []StaticTarget    `toml:"target"`
 	Kubernetes     *discovery.Config `toml:"kubernetes"`
 
+	// CertManager watches cert-manager's Certificates; see certmanager.go.
+	CertManager *certmanager.Config `toml:"cert_manager"`
+
 	// TLSKeyPwd decrypts an encrypted (PKCS#8) tls_key.
 	TLSKeyPwd string `toml:"tls_key_pwd"`
 	// CAFile is tls_ca's former name, accepted for one release with a warning.
@@ -59,6 +63,7 @@ type CertExpiry struct {
 	prober  *probe.Prober
 	static  []target.Target
 	kube    *kubernetesSource
+	certMgr *certManagerSource
 	cancel  context.CancelFunc
 	started context.Context
 	overrun overrunWatch
@@ -116,6 +121,11 @@ func (c *CertExpiry) Init() error {
 		}
 		c.kube = k
 	}
+	if c.CertManager != nil {
+		if c.certMgr, err = newCertManagerSource(c.CertManager, c.Log); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -129,6 +139,12 @@ func (c *CertExpiry) Start(telegraf.Accumulator) error {
 			return err
 		}
 	}
+	if c.certMgr != nil {
+		if err := c.certMgr.start(ctx); err != nil {
+			cancel()
+			return err
+		}
+	}
 	return nil
 }
 
@@ -136,6 +152,9 @@ func (c *CertExpiry) Start(telegraf.Accumulator) error {
 func (c *CertExpiry) Stop() {
 	if c.kube != nil {
 		c.kube.stop()
+	}
+	if c.certMgr != nil {
+		c.certMgr.stop()
 	}
 	if c.cancel != nil {
 		c.cancel()
@@ -169,6 +188,9 @@ func (c *CertExpiry) Gather(acc telegraf.Accumulator) error {
 	})
 	if len(c.Files) > 0 {
 		gatherFiles(c.Files, acc, at)
+	}
+	if c.certMgr != nil {
+		c.certMgr.gather(acc, at)
 	}
 	if c.CertbotSpool != "" {
 		if err := gatherCertbotSpool(c.CertbotSpool, acc); err != nil {

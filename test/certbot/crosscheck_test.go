@@ -3,13 +3,10 @@ package certbot
 import (
 	"crypto/sha256"
 	"crypto/tls"
-	"encoding/csv"
 	"encoding/hex"
 	"flag"
 	"fmt"
-	"io"
 	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"sort"
@@ -26,87 +23,6 @@ import (
 // kapacitor/stale_certificate.tick's query into test/tickcheck/testdata, where Kapacitor's own
 // conversion and the task's lambdas and message are run on it.
 var recordTickAnswer = flag.Bool("record-tick-answer", false, "write test/tickcheck/testdata/stale_certificate.csv from InfluxDB 1.8.3's answer")
-
-// fluxRows runs a Flux query on InfluxDB 1.8 and returns its rows as column → value, every
-// table of the answer in order. Annotation lines are skipped; an error answer fails the test.
-func fluxRows(t *testing.T, base, query string) []map[string]string {
-	t.Helper()
-	return parseFluxCSV(t, fluxAnswer(t, base, query))
-}
-
-// fluxAnswer runs a Flux query and returns the annotated CSV answer.
-func fluxAnswer(t *testing.T, base, query string) []byte {
-	t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, base+"/api/v2/query", strings.NewReader(query))
-	req.Header.Set("Content-Type", "application/vnd.flux")
-	req.Header.Set("Accept", "application/csv")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("flux query: %s: %s", resp.Status, body)
-	}
-	return body
-}
-
-// parseFluxCSV reads an annotated CSV answer into rows.
-func parseFluxCSV(t *testing.T, body []byte) []map[string]string {
-	t.Helper()
-	var rows []map[string]string
-	var header []string
-	for _, block := range strings.Split(strings.ReplaceAll(string(body), "\r\n", "\n"), "\n\n") {
-		header = nil
-		r := csv.NewReader(strings.NewReader(block))
-		r.FieldsPerRecord = -1
-		recs, err := r.ReadAll()
-		if err != nil {
-			t.Fatalf("flux answer: %v\n%s", err, body)
-		}
-		for _, rec := range recs {
-			switch {
-			case len(rec) == 0 || strings.HasPrefix(rec[0], "#"):
-			case rec[0] == "error" || len(rec) > 1 && rec[1] == "error":
-				t.Fatalf("flux error: %s", body)
-			case header == nil:
-				header = rec
-			default:
-				row := map[string]string{}
-				for i, c := range header {
-					if i < len(rec) && c != "" && c != "result" && c != "table" {
-						row[c] = rec[i]
-					}
-				}
-				rows = append(rows, row)
-			}
-		}
-	}
-	return rows
-}
-
-// fluxFile reads a query from flux/ with parameters replaced ("grace", "45s", …).
-func fluxFile(t *testing.T, name string, params ...string) string {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join(testenv.RepoRoot(t), "flux", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	lines := strings.Split(string(b), "\n")
-	for i := 0; i < len(params); i += 2 {
-		n := 0
-		for j, l := range lines {
-			if strings.HasPrefix(l, params[i]+" = ") {
-				lines[j], n = params[i]+" = "+params[i+1], n+1
-			}
-		}
-		if n != 1 {
-			t.Fatalf("%s: parameter %s assigned %d times", name, params[i], n)
-		}
-	}
-	return strings.Join(lines, "\n")
-}
 
 // rowStrings renders rows as "k=v ..." over the given columns, sorted.
 func rowStrings(rows []map[string]string, cols ...string) []string {
@@ -257,11 +173,11 @@ func TestStaleCertificateCrossCheck(t *testing.T) {
 	appeared := time.Unix(0, appearedNS)
 
 	const grace = 45 * time.Second
-	staleQuery := fluxFile(t, "stale_certificates.flux", "grace", "45s")
+	staleQuery := testenv.FluxFile(t, "stale_certificates.flux", "grace", "45s")
 	cols := []string{"address", "port", "domain", "namespace", "pod", "served_not_after", "stored_not_after", "source", "stored_domain", "appeared", "stale"}
 
 	// Before the grace period is over: nothing is listed.
-	rows := fluxRows(t, db.URL, staleQuery)
+	rows := db.FluxRows(t, staleQuery)
 	if since := time.Since(appeared); since >= grace {
 		t.Fatalf("the machine took %v from renewal to the first query; the grace period (%v) is over already", since, grace)
 	}
@@ -275,17 +191,17 @@ func TestStaleCertificateCrossCheck(t *testing.T) {
 	rfc := func(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
 	want := []string{fmt.Sprintf("address=127.0.0.1 port=%d domain=test.example namespace= pod= served_not_after=%s stored_not_after=%s source=%s stored_domain=test.example appeared=%s stale=true",
 		port, rfc(cert1.NotAfter), rfc(cert2.NotAfter), source, rfc(appeared))}
-	if got := rowStrings(fluxRows(t, db.URL, staleQuery), cols...); !equal(got, want) {
+	if got := rowStrings(db.FluxRows(t, staleQuery), cols...); !equal(got, want) {
 		t.Fatalf("stale_certificates after the grace period:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 	// As the alert task sees it: every backend, the restarted one not stale.
-	answer := fluxAnswer(t, db.URL, fluxFile(t, "stale_certificates.flux", "grace", "45s", "onlyStale", "false"))
+	answer := db.FluxAnswer(t, testenv.FluxFile(t, "stale_certificates.flux", "grace", "45s", "onlyStale", "false"))
 	if *recordTickAnswer {
 		if err := os.WriteFile(filepath.Join(testenv.RepoRoot(t), "test", "tickcheck", "testdata", "stale_certificate.csv"), answer, 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
-	all := rowStrings(parseFluxCSV(t, answer), "address", "stale")
+	all := rowStrings(testenv.ParseFluxCSV(t, answer), "address", "stale")
 	if w := []string{"address=127.0.0.1 stale=true", "address=127.0.0.2 stale=false"}; !equal(all, w) {
 		t.Errorf("onlyStale = false: %q, want %q", all, w)
 	}
@@ -296,7 +212,7 @@ func TestStaleCertificateCrossCheck(t *testing.T) {
 		fmt.Sprintf("namespace= domain=test.example port=%d fingerprint=%s pods=127.0.0.2 sharing=1 replicas=2 certificates=2", port, fingerprint(cert2.Raw)),
 	}
 	sort.Strings(wantBR)
-	if got := rowStrings(fluxRows(t, db.URL, fluxFile(t, "bad_replicas.flux")), brCols...); !equal(got, wantBR) {
+	if got := rowStrings(db.FluxRows(t, testenv.FluxFile(t, "bad_replicas.flux")), brCols...); !equal(got, wantBR) {
 		t.Errorf("bad_replicas:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(wantBR, "\n"))
 	}
 
@@ -306,10 +222,10 @@ func TestStaleCertificateCrossCheck(t *testing.T) {
 	if got := servedNow(t, tg, db.URL, "127.0.0.1", time.Now()); got != cert2.NotAfter.Unix() {
 		t.Fatalf("restarted 127.0.0.1 serves not_after %d, want %d", got, cert2.NotAfter.Unix())
 	}
-	if rows := fluxRows(t, db.URL, staleQuery); len(rows) != 0 {
+	if rows := db.FluxRows(t, staleQuery); len(rows) != 0 {
 		t.Errorf("listed after restart:\n%s", strings.Join(rowStrings(rows, cols...), "\n"))
 	}
-	if rows := fluxRows(t, db.URL, fluxFile(t, "bad_replicas.flux")); len(rows) != 0 {
+	if rows := db.FluxRows(t, testenv.FluxFile(t, "bad_replicas.flux")); len(rows) != 0 {
 		t.Errorf("bad_replicas after restart:\n%s", strings.Join(rowStrings(rows, brCols...), "\n"))
 	}
 }

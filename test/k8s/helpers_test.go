@@ -167,7 +167,7 @@ func applyManifests(t *testing.T, k *testenv.KubeAPI, files ...string) []*unstru
 func shippedManifests(t *testing.T) []string {
 	dir := repoPath(t, "deploy/kubernetes")
 	var files []string
-	for _, name := range []string{"namespace.yaml", "serviceaccount.yaml", "rbac.yaml", "rbac-ingress.yaml", "configmap.yaml", "deployment.yaml", "daemonset.yaml"} {
+	for _, name := range []string{"namespace.yaml", "serviceaccount.yaml", "rbac.yaml", "rbac-ingress.yaml", "rbac-cert-manager.yaml", "configmap.yaml", "deployment.yaml", "daemonset.yaml"} {
 		files = append(files, filepath.Join(dir, name))
 	}
 	matches, _ := filepath.Glob(filepath.Join(dir, "*.yaml"))

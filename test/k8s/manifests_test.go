@@ -44,6 +44,7 @@ func TestShippedManifests(t *testing.T) {
 		"Namespace/telegraf-certexpiry", "ServiceAccount/telegraf-certexpiry",
 		"ClusterRole/telegraf-certexpiry-pods", "ClusterRoleBinding/telegraf-certexpiry-pods",
 		"ClusterRole/telegraf-certexpiry-ingresses", "ClusterRoleBinding/telegraf-certexpiry-ingresses",
+		"ClusterRole/telegraf-certexpiry-cert-manager", "ClusterRoleBinding/telegraf-certexpiry-cert-manager",
 		"ConfigMap/telegraf-certexpiry", "Deployment/telegraf-certexpiry", "DaemonSet/telegraf-certexpiry",
 	}
 	if !reflect.DeepEqual(kinds, wantKinds) {
@@ -74,6 +75,10 @@ func TestShippedManifests(t *testing.T) {
 			{"", "secrets", "get", ns, false},
 			{"", "nodes", "list", "", false},
 			{"networking.k8s.io", "ingresses", "get", "", false},
+			{"cert-manager.io", "certificates", "list", "", true},
+			{"cert-manager.io", "certificates", "watch", "", true},
+			{"cert-manager.io", "certificates", "get", "", false},
+			{"cert-manager.io", "certificaterequests", "list", "", false},
 			{"", "services", "list", "", false},
 		} {
 			r, err := sa.AuthorizationV1().SelfSubjectAccessReviews().Create(context.Background(), &authorizationv1.SelfSubjectAccessReview{
