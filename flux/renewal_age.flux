@@ -1,5 +1,5 @@
 // Renewal age: one row per (domain, host) with the time of its last successful renewal, how
-// many days ago that was, and the lifetime of the certificate it installed — the seed's
+// long ago that was, and the lifetime of the certificate it installed — the seed's
 // "domains and the time since last renewal" table, oldest renewal first.
 //
 // Answers: "when did each certificate last renew, and on which host?" The same domain renewed
@@ -7,7 +7,10 @@
 //
 // Runs on InfluxDB 1.8 (Flux 0.65) and newer. Data: measurement certbot_renewal written by
 // the deploy hook (`telegraf-certexpiry certbot-hook`); the per-run total row (domain "all")
-// is left out. lifetime_days is 0 when the hook did not send a lifetime.
+// is left out. age_hours is the time since the renewal in hours; since_renewal and lifetime
+// say the same in units that fit the lifetime: hours ("93h", "160h") for certificates under
+// 10 days, days and hours ("58d 7h", "90d") otherwise. lifetime_hours is 0 and lifetime
+// "unknown" when the hook did not send a lifetime.
 //
 // Fixed from the seed: its map() was missing "}))" (a syntax error), it lost the host, and it
 // divided integer nanoseconds before converting, truncating to whole seconds for no reason.
@@ -20,6 +23,14 @@ bucket = "telegraf/autogen"
 lookback = -180d
 
 queryTime = now()
+
+// A number of hours as text in units that fit the lifetime: "93h" when short, else "33d 18h".
+// Whole hours, truncated toward zero (the same function as in overdue_renewals.flux).
+hoursText = (hours, short) => {
+  h = int(v: if hours < 0.0 then 0.0 - hours else hours)
+  sign = if hours <= -1.0 then "-" else ""
+  return if short then sign + string(v: h) + "h" else sign + string(v: h / 24) + "d " + string(v: h - h / 24 * 24) + "h"
+}
 
 from(bucket: bucket)
   |> range(start: lookback)
@@ -35,12 +46,19 @@ from(bucket: bucket)
   // no lifetime; the newest row is the last renewal, so its lifetime then reads 0.
   |> sort(columns: ["_time"])
   |> last(column: "renewed_count")
-  |> map(fn: (r) => ({
-    _time: r._time,
-    domain: r.domain,
-    host: r.host,
-    age_days: float(v: int(v: queryTime) - int(v: r._time)) / 86400000000000.0,
-    lifetime_days: if exists r.lifetime then float(v: r.lifetime) / 86400.0 else 0.0,
-  }))
+  |> map(fn: (r) => {
+    lifetimeHours = if exists r.lifetime then float(v: r.lifetime) / 3600.0 else 0.0
+    short = lifetimeHours > 0.0 and lifetimeHours < 240.0
+    ageHours = float(v: int(v: queryTime) - int(v: r._time)) / 3600000000000.0
+    return {
+      _time: r._time,
+      domain: r.domain,
+      host: r.host,
+      age_hours: ageHours,
+      since_renewal: hoursText(hours: ageHours, short: short),
+      lifetime_hours: lifetimeHours,
+      lifetime: if lifetimeHours <= 0.0 then "unknown" else if short then string(v: int(v: lifetimeHours + 0.5)) + "h" else string(v: int(v: lifetimeHours / 24.0 + 0.5)) + "d",
+    }
+  })
   |> group()
-  |> sort(columns: ["age_days", "domain", "host"], desc: true)
+  |> sort(columns: ["age_hours", "domain", "host"], desc: true)
