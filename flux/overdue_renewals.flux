@@ -13,12 +13,12 @@
 //   - renewal is due with L/3 of the lifetime left, L/2 when L is under 10 days (certbot ≥ 4.0,
 //     Let's Encrypt's ARI window, cert-manager's renewalTime agree);
 //   - the slack after the due point is half the way from there to L/6 left: L/12 (L/6 when L
-//     is under 10 days). That is 13.3 days for 160-day certificates, 2.5 days at 30 days and
+//     is under 10 days). That is 16.7 days for 200-day certificates, 2.5 days at 30 days and
 //     26.7 hours for Let's Encrypt's 160-hour ones: always more than the 12 hours certbot's
 //     twice-daily timer may wait, plus Let's Encrypt's ARI spread (±L/100);
 //   - so the renewal is overdue once the certificate has L/4 or less left (L/3 under 10 days),
-//     measured to the second from the last renewal's not_after, and the alert fires with
-//     about L/12 (L/6) of the lifetime still to go before the last-sixth mark.
+//     measured to the second from the last renewal's not_after, which leaves L/12 (L/6) of
+//     the lifetime before the last sixth begins.
 // First alert, counted from the certificate's notBefore:
 //     160 hours  due at hour 80,   overdue from hour 106h40m (53h20m left)
 //     45 days    due at day 30,    overdue from day 33d18h   (11d6h left)
@@ -26,17 +26,19 @@
 //     90 days    due at day 60,    overdue from day 67d12h   (22d12h left)
 //     200 days   due at day 133d8h, overdue from day 150     (50 days left)
 // Let's Encrypt's lifetimes are one second short of the nominal one (90 days − 1 s): such a
-// certificate is overdue less than a second earlier. Test TestFluxOnInfluxDB18 (test/alerting)
-// pins the hour of each row on InfluxDB 1.8.3, and that a healthy history (160-hour
-// certificates renewed every 80 hours, 90-day ones at day 60) never reads overdue.
+// certificate is overdue less than a second earlier. TestFluxLifetimesOnInfluxDB18
+// (test/alerting) pins the hour of each row on InfluxDB 1.8.3, and shows that healthy
+// histories (160-hour certificates renewed every 80 hours, 90-day ones at day 60) never read
+// overdue.
 //
 // Fallback: when the last renewal carries no lifetime or not_after (a hook that does not
 // send them, such as certbot hooks that write renewed_count only), the renewal is overdue
 // fallbackDays after it was reported (62 days: right for 90-day certificates only).
 //
 // A (domain, host) appears only while its last renewal lies inside the lookback: keep lookback
-// longer than your longest certificate lifetime plus the time an alert should stay visible,
-// and the retention policy at least that long. A certificate first issued is not overdue
+// longer than your longest certificate lifetime plus the time an alert should stay visible
+// (the default 250 days: 200-day certificates plus 50), and the retention policy at least
+// that long. A certificate first issued is not overdue
 // before its own rule says so (no alert for a new certificate).
 //
 // Columns: domain, host (the group key), overdue (bool); hours_since_renewal, hours_left,

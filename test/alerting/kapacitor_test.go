@@ -482,3 +482,94 @@ func TestKapacitorInfluxQLDeadman(t *testing.T) {
 		})
 	}
 }
+
+// TestKapacitorInfluxQLMissedRenewal runs kapacitor/influxql/missed_renewal.tick on
+// kapacitord 1.5.9: for each lifetime from 160 hours to 200 days, a certificate renewed (and
+// never again) the hour before and the hour of its first alert pins that hour; certificates
+// at every stage of healthy cadences raise nothing; the fallback without a lifetime fires at
+// 62 days; and a renewal recovers.
+func TestKapacitorInfluxQLMissedRenewal(t *testing.T) {
+	testenv.RequireIntegration(t)
+	const hour = int64(3600)
+	type renewed struct {
+		host, domain string
+		lifetime     int64 // 0: a hook that sends no lifetime
+		age          time.Duration
+	}
+	var certs []renewed
+	var wantCrit []string // domains
+	for _, c := range alertLifetimes {
+		for _, step := range []struct {
+			suffix string
+			hour   int64
+		}{{"-before", c.warnHour - 1}, {"-at", c.warnHour}} {
+			d := c.name + step.suffix + ".example.test"
+			certs = append(certs, renewed{"epsilon", d, c.lifetime - 1, time.Duration(step.hour) * time.Hour})
+			if step.suffix == "-at" {
+				wantCrit = append(wantCrit, d)
+			}
+		}
+	}
+	for age := int64(0); age <= 92; age += 4 {
+		certs = append(certs, renewed{"shortlived", fmt.Sprintf("s%03d.example.test", age), 160*hour - 1, time.Duration(age) * time.Hour})
+	}
+	for age := int64(0); age <= 60*24+12; age += 4 * 24 {
+		certs = append(certs, renewed{"classic", fmt.Sprintf("c%04d.example.test", age), lifetime90, time.Duration(age) * time.Hour})
+	}
+	certs = append(certs,
+		renewed{"gamma", "oldhook-40d.example.test", 0, 40 * 24 * time.Hour},
+		renewed{"gamma", "oldhook-63d.example.test", 0, 63 * 24 * time.Hour},
+	)
+	wantCrit = append(wantCrit, "oldhook-63d.example.test")
+
+	for _, srv := range influxServers {
+		t.Run(srv.name, func(t *testing.T) {
+			db, k, logPath := startTask(t, srv.start, "missed_renewal", map[string]testenv.KapacitorVar{})
+			now := time.Now()
+			var lines []string
+			for _, c := range certs {
+				// age is counted from notBefore; certbot reported the renewal an hour later.
+				lines = append(lines, hookLines(t, c.host, []string{c.domain}, now.Add(-c.age+issuedBefore), c.lifetime)...)
+			}
+			writeLines(t, db.URL, "telegraf", lines)
+			waitForEvents(t, logPath, len(wantCrit))
+			settle(t, k, "missed_renewal", 3*len(certs))
+			events := readAlertLog(t, logPath)
+			var got []string
+			for _, e := range events {
+				if e.Level != "CRITICAL" {
+					t.Errorf("unexpected %s", e.short())
+				}
+				got = append(got, strings.TrimPrefix(strings.SplitN(e.ID, "@", 2)[0], "missed_renewal:"))
+			}
+			slices.Sort(got)
+			w := slices.Clone(wantCrit)
+			slices.Sort(w)
+			if !slices.Equal(got, w) {
+				t.Errorf("CRITICAL for\n  %q\nwant\n  %q", got, w)
+			}
+			// The messages, for one short-lived and one 90-day certificate and the fallback.
+			for _, want := range []string{
+				"CRITICAL: certificate 160h-at.example.test on host epsilon was last renewed 106.0 hours ago and expires in 53.0 hours (lifetime 160 hours)",
+				"CRITICAL: certificate 90d-at.example.test on host epsilon was last renewed 67.5 days ago and expires in 22.5 days (lifetime 90 days)",
+				"CRITICAL: certificate oldhook-63d.example.test on host gamma was last renewed 63.0 days ago (lifetime unknown: overdue 62 days after a renewal)",
+			} {
+				if !slices.Contains(shorts(events), "CRITICAL "+want) {
+					t.Errorf("no alert %q in %q", want, shorts(events))
+				}
+			}
+
+			// 90d-at is renewed: it recovers; nothing else changes.
+			writeLines(t, db.URL, "telegraf", hookLines(t, "epsilon", []string{"90d-at.example.test"}, time.Now(), lifetime90))
+			waitForEvents(t, logPath, len(wantCrit)+1)
+			settle(t, k, "missed_renewal", 3*len(certs))
+			events = readAlertLog(t, logPath)
+			if len(events) != len(wantCrit)+1 {
+				t.Fatalf("want %d events, got %q", len(wantCrit)+1, shorts(events))
+			}
+			if e := events[len(events)-1]; e.Level != "OK" || !strings.HasPrefix(e.Message, "OK: certificate 90d-at.example.test on host epsilon was last renewed 0.0 days ago and expires in 90.0 days") {
+				t.Errorf("recovery: %s", e.short())
+			}
+		})
+	}
+}

@@ -95,7 +95,7 @@ var lifetimes = []struct {
 // healthy are renewal cadences that must never alert: the certificate's age runs from 0 to
 // the renewal, plus 12 hours of certbot's timer.
 var healthy = []struct {
-	name               string
+	name              string
 	lifetime, renewAt int64
 }{
 	{"160h renewed every 80h", 160 * hour, 80 * hour},
@@ -409,4 +409,134 @@ func TestInfluxQLCertDeadmanTick(t *testing.T) {
 	}
 	deadmanAlert(t, s)
 	documentedVars(t, s, "period", "every", "interval", "topic", "log_file", "id", "message")
+}
+
+// runEvals applies the script's eval nodes, in order, to a point whose "time" is the
+// renewal's, as kapacitord does (now() is the wall clock, as there).
+func runEvals(t *testing.T, s script, p point, ts time.Time) point {
+	t.Helper()
+	fields := map[string]any{}
+	for k, v := range p.fields {
+		fields[k] = v
+	}
+	for _, ev := range nodes[*pipeline.EvalNode](s) {
+		out := map[string]any{}
+		for i, l := range ev.Lambdas {
+			expr, err := stateful.NewExpression(l.Expression)
+			if err != nil {
+				t.Fatal(err)
+			}
+			scope := stateful.NewScope()
+			for _, name := range ast.FindReferenceVariables(l.Expression) {
+				if name == "time" {
+					scope.Set("time", ts)
+				} else if v, ok := fields[name]; ok {
+					scope.Set(name, v)
+				} else {
+					t.Fatalf("eval %s: the point has no %q", lambdaText(l), name)
+				}
+			}
+			v, err := expr.Eval(scope)
+			if err != nil {
+				t.Fatalf("eval %s: %v", lambdaText(l), err)
+			}
+			out[ev.AsList[i]] = v
+		}
+		for k, v := range out {
+			fields[k] = v
+		}
+	}
+	return point{tags: p.tags, fields: fields}
+}
+
+func TestInfluxQLMissedRenewalTick(t *testing.T) {
+	s := load(t, "influxql/missed_renewal.tick")
+	q := one[*pipeline.QueryNode](t, s)
+	if !strings.Contains(q.QueryStr, `SELECT last("renewed_count") AS "renewed_count", "not_after", "lifetime"`) || !strings.Contains(q.QueryStr, `FROM "telegraf"."autogen"."certbot_renewal"`) || !strings.Contains(q.QueryStr, `WHERE "domain" != 'all'`) {
+		t.Errorf("query %q", q.QueryStr)
+	}
+	if q.Period != 250*24*time.Hour || q.Every != 15*time.Minute {
+		t.Errorf("period %s every %s, want 250d 15m", q.Period, q.Every)
+	}
+	if !reflect.DeepEqual(q.Dimensions, []any{"domain", "host"}) {
+		t.Errorf("groupBy %v, want [domain host]", q.Dimensions)
+	}
+	def := one[*pipeline.DefaultNode](t, s)
+	if !reflect.DeepEqual(def.Fields, map[string]any{"not_after": int64(0), "lifetime": int64(0)}) {
+		t.Errorf("default fields %v", def.Fields)
+	}
+	a := one[*pipeline.AlertNode](t, s)
+	checkHandlers(t, s, a)
+	if a.Warn != nil || a.Info != nil {
+		t.Errorf("only crit is expected")
+	}
+	tags := map[string]string{"domain": "blog.example.test", "host": "beta"}
+	// renewedAt is the point kapacitord hands over for a renewal reported an hour after the
+	// notBefore of a certificate issued age ago (the hook reports lifetime 0 without one).
+	renewedAt := func(lifetime int64, age time.Duration, notAfterAsFloat bool) point {
+		issued := time.Now().Add(-age).Truncate(time.Second)
+		ts := issued.Add(time.Hour)
+		var notAfter any = issued.Unix() + lifetime
+		var l any = lifetime
+		if notAfterAsFloat { // as an InfluxQL answer may carry them
+			notAfter, l = float64(issued.Unix()+lifetime), float64(lifetime)
+		}
+		if lifetime == 0 {
+			notAfter = int64(0)
+		}
+		return runEvals(t, s, point{tags: tags, fields: map[string]any{"renewed_count": 1.0, "not_after": notAfter, "lifetime": l}}, ts)
+	}
+	for _, c := range lifetimes {
+		for _, l := range []int64{c.lifetime, c.lifetime - 1} {
+			for _, asFloat := range []bool{false, true} {
+				for _, step := range []struct {
+					hour int64
+					want bool
+				}{{0, false}, {c.warnHour - 1, false}, {c.warnHour, true}, {c.critHour, true}, {l/hour + 48, true}} {
+					// A minute into the hour: now() moves on while the test runs.
+					p := renewedAt(l, time.Duration(step.hour)*time.Hour+time.Minute, asFloat)
+					if got := eval(t, a.Crit, p); got != step.want {
+						t.Errorf("lifetime %s (%d s, float %t), hour %d after notBefore: crit %t, want %t (%v)", c.name, l, asFloat, step.hour, got, step.want, p.fields)
+					}
+				}
+			}
+		}
+	}
+	for _, c := range healthy {
+		for age := int64(0); age <= c.renewAt+12*hour; age += hour {
+			if p := renewedAt(c.lifetime, time.Duration(age)*time.Second, false); eval(t, a.Crit, p) {
+				t.Errorf("%s: crit at hour %d", c.name, age/hour)
+				break
+			}
+		}
+	}
+	// Without a lifetime: fallback_days (62) after the renewal.
+	for _, c := range []struct {
+		age  time.Duration
+		want bool
+	}{{62*24*time.Hour - time.Minute, false}, {62*24*time.Hour + time.Minute, true}} {
+		p := runEvals(t, s, point{tags: tags, fields: map[string]any{"renewed_count": 1.0, "not_after": int64(0), "lifetime": int64(0)}}, time.Now().Add(-c.age))
+		if got := eval(t, a.Crit, p); got != c.want {
+			t.Errorf("no lifetime, %s after the renewal: crit %t, want %t", c.age, got, c.want)
+		}
+	}
+
+	msg := func(level string, p point) string { return render(t, a.Message, "missed_renewal", level, p) }
+	for _, c := range []struct {
+		level string
+		p     point
+		want  string
+	}{
+		{"CRITICAL", renewedAt(45*86400-1, 810*time.Hour+time.Minute, false), "CRITICAL: certificate blog.example.test on host beta was last renewed 33.7 days ago and expires in 11.2 days (lifetime 45 days)"},
+		{"CRITICAL", renewedAt(160*3600-1, 107*time.Hour+time.Minute, true), "CRITICAL: certificate blog.example.test on host beta was last renewed 106.0 hours ago and expires in 53.0 hours (lifetime 160 hours)"},
+		{"OK", runEvals(t, s, point{tags: tags, fields: map[string]any{"renewed_count": 1.0, "not_after": int64(0), "lifetime": int64(0)}}, time.Now().Add(-40*24*time.Hour)), "OK: certificate blog.example.test on host beta was last renewed 40.0 days ago (lifetime unknown: overdue 62 days after a renewal)"},
+	} {
+		if got := msg(c.level, c.p); got != c.want {
+			t.Errorf("message\n got %q\nwant %q", got, c.want)
+		}
+	}
+	if got, want := render(t, a.Id, "missed_renewal", "OK", point{tags: tags}), "missed_renewal:blog.example.test@beta"; got != want {
+		t.Errorf("id %q, want %q", got, want)
+	}
+	documentedVars(t, s, "period", "fallback_days", "every", "topic", "log_file", "id", "message")
 }
