@@ -1,9 +1,9 @@
 // Renewal age: one row per (domain, host) with the time of its last successful renewal, how
-// long ago that was, and the lifetime of the certificate it installed — the seed's
-// "domains and the time since last renewal" table, oldest renewal first.
+// long ago that was, and the lifetime of the certificate it installed — a "domains and the
+// time since last renewal" table, oldest renewal first.
 //
 // Answers: "when did each certificate last renew, and on which host?" The same domain renewed
-// on two hosts is two rows (the seed's table dropped the host).
+// on two hosts is two rows.
 //
 // Runs on InfluxDB 1.8 (Flux 0.65) and newer. Data: measurement certbot_renewal written by
 // the deploy hook (`telegraf-certexpiry certbot-hook`); the per-run total row (domain "all")
@@ -12,8 +12,8 @@
 // 10 days, days and hours ("58d 7h", "90d") otherwise. lifetime_hours is 0 and lifetime
 // "unknown" when the hook did not send a lifetime.
 //
-// Fixed from the seed: its map() was missing "}))" (a syntax error), it lost the host, and it
-// divided integer nanoseconds before converting, truncating to whole seconds for no reason.
+// Ages are computed from integer nanoseconds, converted to float before dividing, so they
+// keep sub-second precision.
 //
 // Parameters:
 //   bucket    "database/retention-policy" on InfluxDB 1.x, bucket name on 2.x
@@ -39,7 +39,7 @@ from(bucket: bucket)
   |> group(columns: ["domain", "host", "_field"])
   |> last()
   // pivot merges the renewed_count and lifetime tables of a (domain, host) into one; they
-  // cannot be regrouped first, as renewed_count is a float (the seed's type) and lifetime an
+  // cannot be regrouped first, as renewed_count is a float (as hooks have always sent it) and lifetime an
   // integer, and one column cannot hold both.
   |> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")
   // The two last() rows come from different renewals only when the newest renewal carried
