@@ -226,8 +226,7 @@ func overdueRow(domain, host string, ts time.Time, lifetime int64, now time.Time
 	known := lifetime > 0
 	lifetimeHours := float64(lifetime) / 3600
 	short := known && lifetimeHours < 240
-	var left, alertAfter int64
-	left, alertAfter, label, leftText := 0, int64(62*86400e9), "unknown", "unknown"
+	left, alertAfter, label, leftText := int64(0), int64(62*86400e9), "unknown", "unknown"
 	if known {
 		notAfter := notBefore(ts).Unix() + lifetime
 		left = notAfter*1e9 - now.UnixNano()
