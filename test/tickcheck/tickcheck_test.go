@@ -211,15 +211,16 @@ func documentedVars(t *testing.T, s script, want ...string) {
 // TestEveryScriptHasATest fails when a .tick file is added without a test of its own below.
 func TestEveryScriptHasATest(t *testing.T) {
 	tested := map[string]bool{
-		"missed_renewal.tick":          true,
-		"cert_expiry.tick":             true,
-		"cert_status.tick":             true,
-		"cert_deadman.tick":            true,
-		"influxql/cert_expiry.tick":    true,
-		"influxql/cert_status.tick":    true,
-		"influxql/cert_deadman.tick":   true,
-		"influxql/missed_renewal.tick": true,
+		"missed_renewal.tick":        true,
+		"cert_expiry.tick":           true,
+		"cert_status.tick":           true,
+		"cert_deadman.tick":          true,
+		"influxql/cert_expiry.tick":  true,
+		"influxql/cert_status.tick":  true,
+		"influxql/cert_deadman.tick": true,
 	}
+	// Set apart so that the literal above keeps its alignment when scripts are added.
+	tested["influxql/missed_renewal.tick"] = true
 	var found []string
 	err := filepath.Walk(kapacitorDir, func(path string, info os.FileInfo, err error) error {
 		if err == nil && strings.HasSuffix(path, ".tick") {
