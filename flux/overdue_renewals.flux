@@ -1,5 +1,5 @@
-// Overdue certificate renewals: one row per (domain, host) with the days since its last
-// successful renewal, the threshold that applies to it, and whether it is overdue.
+// Overdue certificate renewals: one row per (domain, host) with the time since its last
+// successful renewal, the time its certificate has left, and whether the renewal is overdue.
 //
 // Answers: "which certificates should have been renewed by now and were not?" — whether
 // certbot ran and failed or never ran at all, because it looks for the prolonged absence of a
@@ -9,84 +9,101 @@
 // kapacitor/missed_renewal.tick embeds this query with onlyOverdue = false, so that a
 // renewal produces a recovery.
 //
-// The rule. Certbot renews a certificate when a third of its lifetime is left, i.e. at ⅔ of
-// its lifetime (90-day certificates: day 60; 64-day: day 43; 45-day: day 30); it runs twice a
-// day, so a healthy renewal is at most about a day late. A renewal is overdue when
+// The rule, for a certificate of lifetime L (field lifetime of the last renewal):
+//   - renewal is due with L/3 of the lifetime left, L/2 when L is under 10 days (certbot ≥ 4.0,
+//     Let's Encrypt's ARI window, cert-manager's renewalTime agree);
+//   - the slack after the due point is half the way from there to L/6 left: L/12 (L/6 when L
+//     is under 10 days). That is 16.7 days for 200-day certificates, 2.5 days at 30 days and
+//     26.7 hours for Let's Encrypt's 160-hour ones: always more than the 12 hours certbot's
+//     twice-daily timer may wait, plus Let's Encrypt's ARI spread (±L/100);
+//   - so the renewal is overdue once the certificate has L/4 or less left (L/3 under 10 days),
+//     measured to the second from the last renewal's not_after, which leaves L/12 (L/6) of
+//     the lifetime before the last sixth begins.
+// First alert, counted from the certificate's notBefore:
+//     160 hours  due at hour 80,   overdue from hour 106h40m (53h20m left)
+//     45 days    due at day 30,    overdue from day 33d18h   (11d6h left)
+//     64 days    due at day 42d16h, overdue from day 48      (16 days left)
+//     90 days    due at day 60,    overdue from day 67d12h   (22d12h left)
+//     200 days   due at day 133d8h, overdue from day 150     (50 days left)
+// Let's Encrypt's lifetimes are one second short of the nominal one (90 days − 1 s): such a
+// certificate is overdue less than a second earlier. TestFluxLifetimesOnInfluxDB18
+// (test/alerting) pins the hour of each row on InfluxDB 1.8.3, and shows that healthy
+// histories (160-hour certificates renewed every 80 hours, 90-day ones at day 60) never read
+// overdue.
 //
-//     days_since_renewal >= fraction × lifetime in days + slackDays
-//
-// with the lifetime reported by the hook for the last renewal (field lifetime, seconds).
-// Defaults: fraction = 2/3, slackDays = 2, which fires on
-//     day 62 for 90-day certificates (28 days before expiry; what the seed's fixed 61/62-day
-//            threshold was aiming at),
-//     day 45 for 64-day certificates (19 days before expiry),
-//     day 32 for 45-day certificates (13 days before expiry; the fixed 62-day rule would
-//            fire 17 days after this certificate expired).
-// Let's Encrypt's lifetimes are one second short of whole days (90 days − 1 s); ">=" keeps
-// such a certificate on the same day as an exact 90-day one.
-// When the last renewal carries no lifetime (a hook that does not send it, such as the seed's),
-// the fixed threshold fallbackDays applies (62: right for 90-day certificates only).
-//
-// Days are UTC calendar days. aggregateWindow(every: 1d, timeSrc: "_start") gives one row per
-// UTC day, stamped at the day's start; stateDuration counts whole days since the first day
-// without a renewal, so days_since_renewal = stateDuration + 1 is the number of UTC midnights
-// since the last renewal: 0 on the day of the renewal, 1 the day after, … A midnight counts
-// from the first instant after it (range() excludes its stop). So a 45-day certificate
-// renewed on 1 March at any hour is overdue from 2 April 00:00:00.000000001 UTC; the test
-// TestFluxOnInfluxDB18 (test/alerting) pins that day for 45-, 64- and 90-day certificates and
-// the fallback, on InfluxDB 1.8.3. The seed used the default timeSrc (window stop), where
-// the current, partial day is stamped "now" rather than midnight: its count then reads 0 on
-// both the first and the second day after a renewal and lags the calendar by two days after
-// that.
+// Fallback: when the last renewal carries no lifetime or not_after (a hook that does not
+// send them, such as certbot hooks that write renewed_count only), the renewal is overdue
+// fallbackDays after it was reported (62 days: right for 90-day certificates only).
 //
 // A (domain, host) appears only while its last renewal lies inside the lookback: keep lookback
-// longer than your longest certificate lifetime plus the time an alert should stay visible,
-// and the retention policy at least that long. Certificates first issued less than the
-// threshold ago are not overdue (no alert for a new certificate).
+// longer than your longest certificate lifetime plus the time an alert should stay visible
+// (the default 250 days: 200-day certificates plus 50), and the retention policy at least
+// that long. A certificate first issued is not overdue
+// before its own rule says so (no alert for a new certificate).
+//
+// Columns: domain, host (the group key), overdue (bool); hours_since_renewal, hours_left,
+// lifetime_hours, alert_after_hours (float hours; hours_left is 0 and lifetime_hours 0 when
+// the lifetime is unknown; alert_after_hours is the time after the renewal at which it is
+// overdue); and the same as text in units that fit the lifetime — hours ("93h") for
+// certificates under 10 days, days and hours ("33d 18h") otherwise: since_renewal, left,
+// alert_after, lifetime ("160h", "90d", "unknown"). _time is the time of the query.
 //
 // Parameters:
 //   bucket        "database/retention-policy" on InfluxDB 1.x, bucket name on 2.x
 //   lookback      how far back to look for the last renewal (negative duration)
-//   fraction      share of the lifetime after which a renewal is due
-//   slackDays     days of grace after that before it is overdue
-//   fallbackDays  threshold in days when the lifetime is unknown
+//   fallbackDays  days after a renewal without a lifetime before it is overdue
 //   onlyOverdue   true: overdue rows only (dashboard list); false: every certificate (alerting)
 bucket = "telegraf/autogen"
-lookback = -180d
-fraction = 2.0 / 3.0
-slackDays = 2.0
+lookback = -250d
 fallbackDays = 62.0
 onlyOverdue = true
+
+queryTime = now()
+nowNs = int(v: queryTime)
+
+// A number of hours as text in units that fit the lifetime: "93h" when short, else "33d 18h".
+// Whole hours, truncated toward zero; negative values (expired) keep their sign.
+hoursText = (hours, short) => {
+  h = int(v: if hours < 0.0 then 0.0 - hours else hours)
+  sign = if hours <= -1.0 then "-" else ""
+  return if short then sign + string(v: h) + "h" else sign + string(v: h / 24) + "d " + string(v: h - h / 24 * 24) + "h"
+}
 
 from(bucket: bucket)
   |> range(start: lookback)
   |> filter(fn: (r) => r._measurement == "certbot_renewal" and r.domain != "all")
-  |> filter(fn: (r) => r._field == "renewed_count" or r._field == "lifetime")
-  // One row per renewal, with renewed_count and (when the hook sent it) lifetime.
+  |> filter(fn: (r) => r._field == "renewed_count" or r._field == "lifetime" or r._field == "not_after")
+  // One row per renewal, with renewed_count and (when the hook sent them) lifetime, not_after.
   |> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")
   |> group(columns: ["domain", "host"])
-  // Renewal marker carrying the lifetime: 1 + lifetime in seconds (1 when the lifetime is
-  // unknown). Any renewal makes it >= 1; an empty day is 0 after fill.
-  |> map(fn: (r) => ({r with _value: 1.0 + (if exists r.lifetime then float(v: r.lifetime) else 0.0)}))
-  |> aggregateWindow(every: 1d, fn: mean, createEmpty: true, timeSrc: "_start")
-  // Carry the last renewal's marker forward, then mark days without a renewal as 0.
-  |> duplicate(column: "_value", as: "last_marker")
-  |> fill(column: "last_marker", usePrevious: true)
-  |> fill(value: 0.0)
-  |> stateDuration(fn: (r) => r._value < 1.0, column: "days_without", unit: 1d)
-  |> last()
+  |> sort(columns: ["_time"])
+  |> last(column: "renewed_count")
   |> map(fn: (r) => {
-    lifetimeDays = (r.last_marker - 1.0) / 86400.0
-    thresholdDays = if lifetimeDays > 0.0 then fraction * lifetimeDays + slackDays else fallbackDays
-    daysSinceRenewal = r.days_without + 1
+    known = exists r.lifetime and exists r.not_after
+    // int() and float() accept a column the table lacks (a hook without lifetime); plain
+    // arithmetic on it would make Flux 0.65 demand the column in every table.
+    lifetimeS = if known then int(v: r.lifetime) else 0
+    notAfterS = if known then int(v: r.not_after) else 0
+    lifetimeHours = float(v: lifetimeS) / 3600.0
+    short = known and lifetimeHours < 240.0
+    sinceNs = nowNs - int(v: r._time)
+    leftNs = if known then notAfterS * 1000000000 - nowNs else 0
+    // Overdue with alertLeft or less left: L/4, or L/3 under 10 days.
+    alertLeftNs = if short then lifetimeS * 1000000000 / 3 else lifetimeS * 1000000000 / 4
+    alertAfterNs = if known then sinceNs + leftNs - alertLeftNs else int(v: fallbackDays * 86400000000000.0)
     return {
-      _time: r._time,
+      _time: queryTime,
       domain: r.domain,
       host: r.host,
-      days_since_renewal: daysSinceRenewal,
-      lifetime_days: lifetimeDays,
-      threshold_days: thresholdDays,
-      overdue: float(v: daysSinceRenewal) >= thresholdDays,
+      overdue: sinceNs >= alertAfterNs,
+      hours_since_renewal: float(v: sinceNs) / 3600000000000.0,
+      hours_left: float(v: leftNs) / 3600000000000.0,
+      lifetime_hours: lifetimeHours,
+      alert_after_hours: float(v: alertAfterNs) / 3600000000000.0,
+      since_renewal: hoursText(hours: float(v: sinceNs) / 3600000000000.0, short: short),
+      left: if known then hoursText(hours: float(v: leftNs) / 3600000000000.0, short: short) else "unknown",
+      alert_after: hoursText(hours: float(v: alertAfterNs) / 3600000000000.0, short: short),
+      lifetime: if not known then "unknown" else if short then string(v: int(v: lifetimeHours + 0.5)) + "h" else string(v: int(v: lifetimeHours / 24.0 + 0.5)) + "d",
     }
   })
   |> filter(fn: (r) => r.overdue or not onlyOverdue)

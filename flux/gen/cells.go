@@ -32,7 +32,7 @@ const dashboardDescription = "cert_expiry (certexpiry Telegraf input) and certbo
 var cells = []cell{
 	{
 		Name: "Overdue renewals", File: "flux/overdue_renewals.flux", Kind: kindTable,
-		Note: "No overdue renewals: every certificate was renewed within its threshold (⅔ of its lifetime + 2 days).",
+		Note: "No overdue renewals: every certificate was renewed before only a quarter of its lifetime was left (a third under 10 days).",
 		X:    0, Y: 0, W: 6, H: 4,
 	},
 	{

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"flag"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -49,13 +50,28 @@ type renewal struct {
 	lifetime int64
 }
 
+func (r renewal) time() time.Time { return renewalAt(r.daysAgo).Add(r.after) }
+
 func (r renewal) lines(t testing.TB) []string {
 	t.Helper()
-	ts := renewalAt(r.daysAgo).Add(r.after)
-	hook := certbotrenewal.Renewal{Host: r.host, Domains: r.domains, Time: ts}
-	if r.lifetime > 0 {
-		nb := ts.Add(-time.Hour).Truncate(time.Second) // issued an hour before certbot deployed it
-		hook.Cert = &certbotrenewal.Cert{NotBefore: nb, NotAfter: nb.Add(time.Duration(r.lifetime) * time.Second)}
+	return hookLines(t, r.host, r.domains, r.time(), r.lifetime)
+}
+
+// issuedBefore is how long before certbot deployed it a certificate was issued (Let's
+// Encrypt backdates notBefore by an hour).
+const issuedBefore = time.Hour
+
+// notBefore is the notBefore of the certificate a renewal reported at ts installed.
+func notBefore(ts time.Time) time.Time { return ts.Add(-issuedBefore).Truncate(time.Second) }
+
+// hookLines are the deploy hook's rows for one renewal at ts; lifetime 0 stands for a hook
+// that sends renewed_count only.
+func hookLines(t testing.TB, host string, domains []string, ts time.Time, lifetime int64) []string {
+	t.Helper()
+	hook := certbotrenewal.Renewal{Host: host, Domains: domains, Time: ts}
+	if lifetime > 0 {
+		nb := notBefore(ts)
+		hook.Cert = &certbotrenewal.Cert{NotBefore: nb, NotAfter: nb.Add(time.Duration(lifetime) * time.Second)}
 	}
 	b, err := certbotrenewal.Lines(hook)
 	if err != nil {
@@ -97,7 +113,7 @@ func renewalLines(t testing.TB) []string {
 // probeLines are cert_expiry rows of the last minutes before fluxNow.
 func probeLines() []string {
 	at := func(minutesAgo int) time.Time { return fluxNow.Add(-time.Duration(minutesAgo) * time.Minute) }
-	row := func(p probe, host string, status string, code int, expiryDays int64, fp string, ts time.Time) string {
+	row := func(p probe, host string, status string, code int, expiry, lifetime int64, fp string, ts time.Time) string {
 		verified, verr := status == "valid", ""
 		if !verified {
 			verr = "x509: certificate has expired or is not yet valid"
@@ -105,20 +121,22 @@ func probeLines() []string {
 		if p == staticOld { // valid, but its chain does not verify
 			verified, verr = false, "x509: certificate signed by unknown authority"
 		}
-		l := p.line(status, code, fmt.Sprintf(`expiry=%di,fingerprint_sha256="%s",verified=%t,verification_error="%s"`, expiryDays*86400, fp, verified, verr), ts)
+		l := p.line(status, code, fmt.Sprintf(`expiry=%di,lifetime=%di,fingerprint_sha256="%s",verified=%t,verification_error="%s"`, expiry, lifetime, fp, verified, verr), ts)
 		return strings.Replace(l, "host=telegraf-a", "host="+host, 1)
 	}
 	gonePod := probe{"shop", "web-9", "127.0.0.9", "443", "shop.example.test"}
+	const day, hour = 86400, 3600
 	return []string{
-		row(podWeb0, "telegraf-a", "valid", 0, 50, "aa", at(1)),
-		row(podWeb1, "telegraf-a", "valid", 0, 50, "aa", at(1)),
-		row(podWeb2, "telegraf-a", "valid", 0, 50, "aa", at(7)),   // web-2 served the right one …
-		row(podWeb2, "telegraf-a", "expired", 1, -2, "bb", at(1)), // … then an old one
-		row(podAPI0, "telegraf-b", "valid", 0, 20, "cc", at(1)),
-		row(podAPI1, "telegraf-b", "valid", 0, 20, "cc", at(1)),
-		row(staticOld, "telegraf-b", "valid", 0, 10, "dd", at(1)),
+		row(podWeb0, "telegraf-a", "valid", 0, 50*day, lifetime90, "aa", at(1)),
+		row(podWeb1, "telegraf-a", "valid", 0, 50*day, lifetime90, "aa", at(1)),
+		row(podWeb2, "telegraf-a", "valid", 0, 50*day, lifetime90, "aa", at(7)),   // web-2 served the right one …
+		row(podWeb2, "telegraf-a", "expired", 1, -2*day, lifetime90, "bb", at(1)), // … then an old one
+		row(podAPI0, "telegraf-b", "valid", 0, 20*day, lifetime90, "cc", at(1)),   // past due + slack: WARNING
+		row(podAPI1, "telegraf-b", "valid", 0, 20*day, lifetime90, "cc", at(1)),
+		row(staticOld, "telegraf-b", "valid", 0, 10*day, lifetime45, "dd", at(1)),    // L/6 left: CRITICAL
+		row(staticShort, "telegraf-b", "valid", 0, 60*hour, 160*hour-1, "ff", at(1)), // 160-hour, within its cadence
 		strings.Replace(failedRow(staticLB, "unreachable", 4, at(1)), "host=telegraf-a", "host=telegraf-b", 1),
-		row(gonePod, "telegraf-a", "valid", 0, 1, "ee", at(20)), // deleted pod: outside the window
+		row(gonePod, "telegraf-a", "valid", 0, 1*day, lifetime90, "ee", at(20)), // deleted pod: outside the window
 	}
 }
 
@@ -180,13 +198,50 @@ func equalLines(t *testing.T, what string, got, want []string) {
 // ff formats a float64 as Flux's CSV does.
 func ff(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
 
-// threshold is the overdue rule's threshold in days, computed as the query does it
-// (the conversion keeps Go from fusing the multiply-add, which Flux does not do).
-func threshold(lifetime int64) float64 {
-	if lifetime == 0 {
-		return 62
+// overdueCols are the columns of flux/overdue_renewals.flux, in the order the tests print them.
+var overdueCols = []string{"domain", "host", "overdue", "hours_since_renewal", "hours_left", "lifetime_hours", "alert_after_hours", "since_renewal", "left", "alert_after", "lifetime", "_time"}
+
+// hoursText is the text flux/overdue_renewals.flux gives a number of hours: "93h" for a
+// certificate under 10 days, "33d 18h" otherwise; whole hours, truncated.
+func hoursText(hours float64, short bool) string {
+	h := int64(math.Abs(hours))
+	sign := ""
+	if hours <= -1 {
+		sign = "-"
 	}
-	return float64(2.0/3.0*(float64(lifetime)/86400.0)) + 2.0
+	if short {
+		return fmt.Sprintf("%s%dh", sign, h)
+	}
+	return fmt.Sprintf("%s%dd %dh", sign, h/24, h%24)
+}
+
+// overdueRow is the row flux/overdue_renewals.flux must give, at now, for the last renewal
+// of domain on host reported at ts, whose certificate has the given lifetime (seconds; 0:
+// the hook sent none), issued at notBefore(ts). It computes the rule independently of the
+// query: overdue with L/4 left, L/3 under 10 days; 62 days after the renewal without a
+// lifetime. Floats are divided as the query divides them, so they print the same.
+func overdueRow(domain, host string, ts time.Time, lifetime int64, now time.Time) string {
+	const nsPerHour = 3600e9
+	since := now.Sub(ts).Nanoseconds()
+	known := lifetime > 0
+	lifetimeHours := float64(lifetime) / 3600
+	short := known && lifetimeHours < 240
+	left, alertAfter, label, leftText := int64(0), int64(62*86400e9), "unknown", "unknown"
+	if known {
+		notAfter := notBefore(ts).Unix() + lifetime
+		left = notAfter*1e9 - now.UnixNano()
+		alertLeft := lifetime * 1e9 / 4
+		label = fmt.Sprintf("%dd", int64(lifetimeHours/24+0.5))
+		if short {
+			alertLeft = lifetime * 1e9 / 3
+			label = fmt.Sprintf("%dh", int64(lifetimeHours+0.5))
+		}
+		alertAfter = since + left - alertLeft
+		leftText = hoursText(float64(left)/nsPerHour, short)
+	}
+	return fmt.Sprintf("domain=%s host=%s overdue=%t hours_since_renewal=%s hours_left=%s lifetime_hours=%s alert_after_hours=%s since_renewal=%s left=%s alert_after=%s lifetime=%s _time=%s",
+		domain, host, since >= alertAfter, ff(float64(since)/nsPerHour), ff(float64(left)/nsPerHour), ff(lifetimeHours), ff(float64(alertAfter)/nsPerHour),
+		hoursText(float64(since)/nsPerHour, short), leftText, hoursText(float64(alertAfter)/nsPerHour, short), label, now.UTC().Format(time.RFC3339))
 }
 
 func TestFluxOnInfluxDB18(t *testing.T) {
@@ -196,22 +251,35 @@ func TestFluxOnInfluxDB18(t *testing.T) {
 		t.Helper()
 		return fluxQuery(t, db.URL, atNow(setParams(t, readRepoFile(t, rel), params), now))
 	}
+	byDomain := func(rows []fluxRow) {
+		sort.Slice(rows, func(i, j int) bool { return rows[i]["domain"]+rows[i]["host"] < rows[j]["domain"]+rows[j]["host"] })
+	}
 
 	t.Run("overdue_renewals/now", func(t *testing.T) {
 		rows := run(t, "flux/overdue_renewals.flux", fluxNow, map[string]string{"onlyOverdue": "false"})
-		sort.Slice(rows, func(i, j int) bool { return rows[i]["domain"]+rows[i]["host"] < rows[j]["domain"]+rows[j]["host"] })
-		line := func(domain, host string, days int, lifetime int64, overdue bool) string {
-			return fmt.Sprintf("domain=%s host=%s days_since_renewal=%d lifetime_days=%s threshold_days=%s overdue=%t _time=2026-11-20T00:00:00Z",
-				domain, host, days, ff(float64(lifetime)/86400), ff(threshold(lifetime)), overdue)
+		byDomain(rows)
+		last := func(domain, host string, daysAgo int, lifetime int64) string {
+			return overdueRow(domain, host, renewalAt(daysAgo), lifetime, fluxNow)
 		}
-		equalLines(t, "overdue rows", cols(rows, "domain", "host", "days_since_renewal", "lifetime_days", "threshold_days", "overdue", "_time"), []string{
-			line("api.example.test", "alpha", 28, lifetime45, false),
-			line("blog.example.test", "beta", 55, lifetime45, true),
-			line("legacy.example.test", "beta", 110, lifetime90, true),
-			line("new.example.test", "delta", 50, lifetime64, true),
-			line("oldhook.example.test", "gamma", 40, 0, false),
-			line("shop.example.test", "alpha", 58, lifetime90, false),
-			line("www.shop.example.test", "alpha", 58, lifetime90, false),
+		equalLines(t, "overdue rows", cols(rows, overdueCols...), []string{
+			last("api.example.test", "alpha", 28, lifetime45),
+			last("blog.example.test", "beta", 55, lifetime45),
+			last("legacy.example.test", "beta", 110, lifetime90),
+			last("new.example.test", "delta", 50, lifetime64),
+			last("oldhook.example.test", "gamma", 40, 0),
+			last("shop.example.test", "alpha", 58, lifetime90),
+			last("www.shop.example.test", "alpha", 58, lifetime90),
+		})
+		// The independent computation agrees with the rule's table, so a wrong overdueRow
+		// cannot make a wrong query pass.
+		equalLines(t, "overdue", cols(rows, "domain", "overdue", "since_renewal", "left", "lifetime"), []string{
+			"domain=api.example.test overdue=false since_renewal=28d 7h left=16d 15h lifetime=45d",
+			"domain=blog.example.test overdue=true since_renewal=55d 7h left=-10d 8h lifetime=45d",
+			"domain=legacy.example.test overdue=true since_renewal=110d 7h left=-20d 8h lifetime=90d",
+			"domain=new.example.test overdue=true since_renewal=50d 7h left=13d 15h lifetime=64d",
+			"domain=oldhook.example.test overdue=false since_renewal=40d 7h left=unknown lifetime=unknown",
+			"domain=shop.example.test overdue=false since_renewal=58d 7h left=31d 15h lifetime=90d",
+			"domain=www.shop.example.test overdue=false since_renewal=58d 7h left=31d 15h lifetime=90d",
 		})
 		// The dashboard's list (the file's default onlyOverdue = true) holds only the overdue.
 		only := run(t, "flux/overdue_renewals.flux", fluxNow, nil)
@@ -223,89 +291,65 @@ func TestFluxOnInfluxDB18(t *testing.T) {
 		equalLines(t, "overdue list", names, []string{"blog.example.test", "legacy.example.test", "new.example.test"})
 	})
 
-	// The day the rule first fires, pinned for each kind of certificate: now is moved day by
-	// day (and to the last second before the firing day's midnight) and the row of the
-	// certificate that stopped renewing is read.
-	for _, c := range []struct {
-		domain, host   string
-		renewedDaysAgo int
-		firesOnDay     int // days after the renewal's day
-	}{
-		{"blog.example.test", "beta", 55, 32},     // 45-day: ⅔ × 45 − ε + 2 → day 32
-		{"new.example.test", "delta", 50, 45},     // 64-day: ⅔ × 64 + 2 = 44.67 → day 45
-		{"legacy.example.test", "beta", 110, 62},  // 90-day: ⅔ × 90 − ε + 2 → day 62
-		{"oldhook.example.test", "gamma", 40, 62}, // no lifetime: fixed 62 (in the future of the data)
-	} {
-		t.Run("overdue_renewals/first_day/"+c.domain, func(t *testing.T) {
-			renewedDay := renewalAt(c.renewedDaysAgo).Truncate(24 * time.Hour)
-			state := func(now time.Time) (days string, overdue string) {
-				rows := run(t, "flux/overdue_renewals.flux", now, map[string]string{"onlyOverdue": "false"})
-				for _, r := range rows {
-					if r["domain"] == c.domain && r["host"] == c.host {
-						return r["days_since_renewal"], r["overdue"]
-					}
-				}
-				t.Fatalf("now %s: no row for %s on %s", now, c.domain, c.host)
-				return "", ""
-			}
-			// The renewal day itself (after the run) and the day after count 0 and 1.
-			for d, at := range []time.Time{renewalAt(c.renewedDaysAgo).Add(time.Hour), renewedDay.AddDate(0, 0, 1).Add(time.Minute)} {
-				if days, _ := state(at); days != strconv.Itoa(d) {
-					t.Errorf("now %s: days_since_renewal %s, want %d", at, days, d)
+	t.Run("overdue_renewals/fallback", func(t *testing.T) {
+		// gamma's hook sends no lifetime: overdue 62 days after the renewal, to the second.
+		ts := renewalAt(40)
+		for _, c := range []struct {
+			now  time.Time
+			want bool
+		}{{ts.Add(62*24*time.Hour - time.Second), false}, {ts.Add(62 * 24 * time.Hour), true}} {
+			rows := run(t, "flux/overdue_renewals.flux", c.now, map[string]string{"onlyOverdue": "false"})
+			var got []string
+			for _, r := range rows {
+				if r["domain"] == "oldhook.example.test" {
+					got = cols([]fluxRow{r}, overdueCols...)
 				}
 			}
-			for day := c.firesOnDay - 3; day <= c.firesOnDay+2; day++ {
-				at := renewedDay.AddDate(0, 0, day).Add(10*time.Hour + 30*time.Minute)
-				days, overdue := state(at)
-				if days != strconv.Itoa(day) || overdue != strconv.FormatBool(day >= c.firesOnDay) {
-					t.Errorf("day %d (%s): days_since_renewal=%s overdue=%s, want %d %t", day, at.Format(time.RFC3339), days, overdue, day, day >= c.firesOnDay)
-				}
+			equalLines(t, c.now.Format(time.RFC3339), got, []string{overdueRow("oldhook.example.test", "gamma", ts, 0, c.now)})
+			if !strings.Contains(strings.Join(got, ""), fmt.Sprintf("overdue=%t", c.want)) {
+				t.Errorf("%s: want overdue=%t", c.now, c.want)
 			}
-			// range() excludes its stop, so at midnight exactly the new day has no window yet:
-			// the rule fires from the first instant after it.
-			midnight := renewedDay.AddDate(0, 0, c.firesOnDay)
-			for _, at := range []struct {
-				now  time.Time
-				want string
-			}{{midnight.Add(-time.Second), "false"}, {midnight, "false"}, {midnight.Add(time.Second), "true"}} {
-				if _, overdue := state(at.now); overdue != at.want {
-					t.Errorf("%s (day %d starts at %s): overdue %s, want %s", at.now.Format(time.RFC3339), c.firesOnDay, midnight.Format(time.RFC3339), overdue, at.want)
-				}
-			}
-		})
-	}
+		}
+	})
 
 	t.Run("overdue_renewals/renewal_recovers", func(t *testing.T) {
-		// alpha's api certificate was renewed 58 and 28 days ago: the day before the second
-		// renewal it was at day 29 (not overdue: threshold 32), and the renewal reset it.
+		// alpha's api certificate (45 days) was renewed 58 and 28 days ago (the first time 30 s
+		// after shop, in the same certbot run): the row follows the newest renewal.
+		first, second := renewalAt(58).Add(30*time.Second), renewalAt(28)
 		for _, c := range []struct {
-			daysAgo int
-			want    string
-		}{{29, "days_since_renewal=29 overdue=false"}, {28, "days_since_renewal=0 overdue=false"}, {27, "days_since_renewal=1 overdue=false"}} {
-			now := renewalAt(c.daysAgo).Add(time.Hour)
-			rows := run(t, "flux/overdue_renewals.flux", now, map[string]string{"onlyOverdue": "false"})
+			now     time.Time
+			renewal time.Time
+			overdue bool
+		}{
+			{second.Add(-time.Minute), first, false},
+			{second.Add(time.Minute), second, false},
+		} {
+			rows := run(t, "flux/overdue_renewals.flux", c.now, map[string]string{"onlyOverdue": "false"})
 			var got []string
 			for _, r := range rows {
 				if r["domain"] == "api.example.test" {
-					got = append(got, fmt.Sprintf("days_since_renewal=%s overdue=%s", r["days_since_renewal"], r["overdue"]))
+					got = append(got, cols([]fluxRow{r}, overdueCols...)...)
 				}
 			}
-			equalLines(t, now.Format(time.RFC3339), got, []string{c.want})
+			equalLines(t, c.now.Format(time.RFC3339), got, []string{overdueRow("api.example.test", "alpha", c.renewal, lifetime45, c.now)})
 		}
 	})
 
 	t.Run("renewal_age", func(t *testing.T) {
 		rows := run(t, "flux/renewal_age.flux", fluxNow, nil)
-		age := func(daysAgo int) string { return ff(float64(fluxNow.Sub(renewalAt(daysAgo)).Nanoseconds()) / 86400e9) }
-		ts := func(daysAgo int) string { return renewalAt(daysAgo).Format(time.RFC3339) }
-		equalLines(t, "renewal ages", cols(rows, "domain", "host", "_time", "age_days", "lifetime_days"), []string{
-			"domain=legacy.example.test host=beta _time=" + ts(110) + " age_days=" + age(110) + " lifetime_days=" + ff(float64(lifetime90)/86400),
-			"domain=www.shop.example.test host=alpha _time=" + ts(58) + " age_days=" + age(58) + " lifetime_days=" + ff(float64(lifetime90)/86400),
-			"domain=shop.example.test host=alpha _time=" + ts(58) + " age_days=" + age(58) + " lifetime_days=" + ff(float64(lifetime90)/86400),
-			"domain=blog.example.test host=beta _time=" + ts(55) + " age_days=" + age(55) + " lifetime_days=" + ff(float64(lifetime45)/86400),
-			"domain=new.example.test host=delta _time=" + ts(50) + " age_days=" + age(50) + " lifetime_days=" + ff(float64(lifetime64)/86400),
-			"domain=oldhook.example.test host=gamma _time=" + ts(40) + " age_days=" + age(40) + " lifetime_days=0",
-			"domain=api.example.test host=alpha _time=" + ts(28) + " age_days=" + age(28) + " lifetime_days=" + ff(float64(lifetime45)/86400),
+		line := func(domain, host string, daysAgo int, lifetime int64, since, label string) string {
+			ts := renewalAt(daysAgo)
+			return fmt.Sprintf("domain=%s host=%s _time=%s age_hours=%s since_renewal=%s lifetime_hours=%s lifetime=%s",
+				domain, host, ts.Format(time.RFC3339), ff(float64(fluxNow.Sub(ts).Nanoseconds())/3600e9), since, ff(float64(lifetime)/3600), label)
+		}
+		equalLines(t, "renewal ages", cols(rows, "domain", "host", "_time", "age_hours", "since_renewal", "lifetime_hours", "lifetime"), []string{
+			line("legacy.example.test", "beta", 110, lifetime90, "110d 7h", "90d"),
+			line("www.shop.example.test", "alpha", 58, lifetime90, "58d 7h", "90d"),
+			line("shop.example.test", "alpha", 58, lifetime90, "58d 7h", "90d"),
+			line("blog.example.test", "beta", 55, lifetime45, "55d 7h", "45d"),
+			line("new.example.test", "delta", 50, lifetime64, "50d 7h", "64d"),
+			line("oldhook.example.test", "gamma", 40, 0, "40d 7h", "unknown"),
+			line("api.example.test", "alpha", 28, lifetime45, "28d 7h", "45d"),
 		})
 	})
 
@@ -336,16 +380,17 @@ func TestFluxOnInfluxDB18(t *testing.T) {
 
 	t.Run("expiry_soonest", func(t *testing.T) {
 		rows := run(t, "flux/expiry_soonest.flux", fluxNow, nil)
-		equalLines(t, "soonest", cols(rows, "namespace", "pod", "address", "port", "domain", "status", "days_left"), []string{
-			"namespace=shop pod=web-2 address=127.0.0.4 port=443 domain=shop.example.test status=expired days_left=-2",
-			"namespace= pod= address=127.0.0.11 port=8443 domain=old.example.test status=valid days_left=10",
-			"namespace=api pod=api-0 address=127.0.0.5 port=8443 domain=api.example.test status=valid days_left=20",
-			"namespace=api pod=api-1 address=127.0.0.6 port=8443 domain=api.example.test status=valid days_left=20",
-			"namespace=shop pod=web-0 address=127.0.0.2 port=443 domain=shop.example.test status=valid days_left=50",
-			"namespace=shop pod=web-1 address=127.0.0.3 port=443 domain=shop.example.test status=valid days_left=50",
+		equalLines(t, "soonest", cols(rows, "namespace", "pod", "address", "port", "domain", "status", "hours_left", "left", "lifetime", "share_left"), []string{
+			"namespace=shop pod=web-2 address=127.0.0.4 port=443 domain=shop.example.test status=expired hours_left=-48 left=-2d 0h lifetime=90d share_left=" + ff(-48/(float64(lifetime90)/3600)),
+			"namespace= pod= address=127.0.0.12 port=443 domain=short.example.test status=valid hours_left=60 left=60h lifetime=160h share_left=" + ff(60/(float64(160*3600-1)/3600)),
+			"namespace= pod= address=127.0.0.11 port=8443 domain=old.example.test status=valid hours_left=240 left=10d 0h lifetime=45d share_left=" + ff(240/(float64(lifetime45)/3600)),
+			"namespace=api pod=api-0 address=127.0.0.5 port=8443 domain=api.example.test status=valid hours_left=480 left=20d 0h lifetime=90d share_left=" + ff(480/(float64(lifetime90)/3600)),
+			"namespace=api pod=api-1 address=127.0.0.6 port=8443 domain=api.example.test status=valid hours_left=480 left=20d 0h lifetime=90d share_left=" + ff(480/(float64(lifetime90)/3600)),
+			"namespace=shop pod=web-0 address=127.0.0.2 port=443 domain=shop.example.test status=valid hours_left=1200 left=50d 0h lifetime=90d share_left=" + ff(1200/(float64(lifetime90)/3600)),
+			"namespace=shop pod=web-1 address=127.0.0.3 port=443 domain=shop.example.test status=valid hours_left=1200 left=50d 0h lifetime=90d share_left=" + ff(1200/(float64(lifetime90)/3600)),
 		})
 		limited := run(t, "flux/expiry_soonest.flux", fluxNow, map[string]string{"limitN": "2"})
-		equalLines(t, "limitN = 2", cols(limited, "address"), []string{"address=127.0.0.4", "address=127.0.0.11"})
+		equalLines(t, "limitN = 2", cols(limited, "address"), []string{"address=127.0.0.4", "address=127.0.0.12"})
 	})
 
 	t.Run("probes_by_status", func(t *testing.T) {
@@ -354,7 +399,7 @@ func TestFluxOnInfluxDB18(t *testing.T) {
 		equalLines(t, "status counts", cols(rows, "status", "probes"), []string{
 			"status=expired probes=1",
 			"status=unreachable probes=1",
-			"status=valid probes=5",
+			"status=valid probes=6",
 		})
 	})
 
@@ -396,29 +441,30 @@ func TestFluxOnInfluxDB18(t *testing.T) {
 
 	t.Run("kapacitor/missed_renewal.tick", func(t *testing.T) {
 		rows := kapacitorRows(t, "kapacitor/missed_renewal.tick")
-		sort.Slice(rows, func(i, j int) bool { return rows[i]["domain"]+rows[i]["host"] < rows[j]["domain"]+rows[j]["host"] })
-		equalLines(t, "tags and alert field", cols(rows, groupKey, "domain", "host", "overdue", "days_since_renewal"), []string{
-			"#group=domain,host domain=api.example.test host=alpha overdue=false days_since_renewal=28",
-			"#group=domain,host domain=blog.example.test host=beta overdue=true days_since_renewal=55",
-			"#group=domain,host domain=legacy.example.test host=beta overdue=true days_since_renewal=110",
-			"#group=domain,host domain=new.example.test host=delta overdue=true days_since_renewal=50",
-			"#group=domain,host domain=oldhook.example.test host=gamma overdue=false days_since_renewal=40",
-			"#group=domain,host domain=shop.example.test host=alpha overdue=false days_since_renewal=58",
-			"#group=domain,host domain=www.shop.example.test host=alpha overdue=false days_since_renewal=58",
+		byDomain(rows)
+		equalLines(t, "tags and alert field", cols(rows, groupKey, "domain", "host", "overdue", "since_renewal"), []string{
+			"#group=domain,host domain=api.example.test host=alpha overdue=false since_renewal=28d 7h",
+			"#group=domain,host domain=blog.example.test host=beta overdue=true since_renewal=55d 7h",
+			"#group=domain,host domain=legacy.example.test host=beta overdue=true since_renewal=110d 7h",
+			"#group=domain,host domain=new.example.test host=delta overdue=true since_renewal=50d 7h",
+			"#group=domain,host domain=oldhook.example.test host=gamma overdue=false since_renewal=40d 7h",
+			"#group=domain,host domain=shop.example.test host=alpha overdue=false since_renewal=58d 7h",
+			"#group=domain,host domain=www.shop.example.test host=alpha overdue=false since_renewal=58d 7h",
 		})
 	})
 
 	t.Run("kapacitor/cert_expiry.tick", func(t *testing.T) {
 		rows := kapacitorRows(t, "kapacitor/cert_expiry.tick")
 		sort.Slice(rows, func(i, j int) bool { return rows[i]["address"] < rows[j]["address"] })
-		equalLines(t, "tags and fields", cols(rows, groupKey, "pod", "address", "expiry", "days_left", "status"), []string{
+		equalLines(t, "tags and fields", cols(rows, groupKey, "pod", "address", "expiry", "lifetime", "days_left", "hours_left", "lifetime_days", "lifetime_hours", "status"), []string{
 			// A static target has no namespace or pod column: no such tags in Kapacitor.
-			"#group=address,domain,port,source pod= address=127.0.0.11 expiry=864000 days_left=10 status=valid",
-			"#group=address,domain,namespace,pod,port,source pod=web-0 address=127.0.0.2 expiry=4320000 days_left=50 status=valid",
-			"#group=address,domain,namespace,pod,port,source pod=web-1 address=127.0.0.3 expiry=4320000 days_left=50 status=valid",
-			"#group=address,domain,namespace,pod,port,source pod=web-2 address=127.0.0.4 expiry=-172800 days_left=-2 status=expired",
-			"#group=address,domain,namespace,pod,port,source pod=api-0 address=127.0.0.5 expiry=1728000 days_left=20 status=valid",
-			"#group=address,domain,namespace,pod,port,source pod=api-1 address=127.0.0.6 expiry=1728000 days_left=20 status=valid",
+			"#group=address,domain,port,source pod= address=127.0.0.11 expiry=864000 lifetime=3887999 days_left=10 hours_left=240 lifetime_days=" + ff(float64(lifetime45)/86400) + " lifetime_hours=" + ff(float64(lifetime45)/3600) + " status=valid",
+			"#group=address,domain,port,source pod= address=127.0.0.12 expiry=216000 lifetime=575999 days_left=2.5 hours_left=60 lifetime_days=" + ff(float64(160*3600-1)/86400) + " lifetime_hours=" + ff(float64(160*3600-1)/3600) + " status=valid",
+			"#group=address,domain,namespace,pod,port,source pod=web-0 address=127.0.0.2 expiry=4320000 lifetime=7775999 days_left=50 hours_left=1200 lifetime_days=" + ff(float64(lifetime90)/86400) + " lifetime_hours=" + ff(float64(lifetime90)/3600) + " status=valid",
+			"#group=address,domain,namespace,pod,port,source pod=web-1 address=127.0.0.3 expiry=4320000 lifetime=7775999 days_left=50 hours_left=1200 lifetime_days=" + ff(float64(lifetime90)/86400) + " lifetime_hours=" + ff(float64(lifetime90)/3600) + " status=valid",
+			"#group=address,domain,namespace,pod,port,source pod=web-2 address=127.0.0.4 expiry=-172800 lifetime=7775999 days_left=-2 hours_left=-48 lifetime_days=" + ff(float64(lifetime90)/86400) + " lifetime_hours=" + ff(float64(lifetime90)/3600) + " status=expired",
+			"#group=address,domain,namespace,pod,port,source pod=api-0 address=127.0.0.5 expiry=1728000 lifetime=7775999 days_left=20 hours_left=480 lifetime_days=" + ff(float64(lifetime90)/86400) + " lifetime_hours=" + ff(float64(lifetime90)/3600) + " status=valid",
+			"#group=address,domain,namespace,pod,port,source pod=api-1 address=127.0.0.6 expiry=1728000 lifetime=7775999 days_left=20 hours_left=480 lifetime_days=" + ff(float64(lifetime90)/86400) + " lifetime_hours=" + ff(float64(lifetime90)/3600) + " status=valid",
 		})
 	})
 
@@ -429,6 +475,7 @@ func TestFluxOnInfluxDB18(t *testing.T) {
 		equalLines(t, "tags and fields", cols(rows, "address", "status_code", "status", "verified", "verification_error"), []string{
 			"address=127.0.0.10 status_code=4 status=unreachable verified= verification_error=",
 			"address=127.0.0.11 status_code=0 status=valid verified=false verification_error=x509: certificate signed by unknown authority",
+			"address=127.0.0.12 status_code=0 status=valid verified=true verification_error=",
 			"address=127.0.0.2 status_code=0 status=valid verified=true verification_error=",
 			"address=127.0.0.3 status_code=0 status=valid verified=true verification_error=",
 			"address=127.0.0.4 status_code=1 status=expired verified=false verification_error=x509: certificate has expired or is not yet valid",
@@ -446,7 +493,7 @@ func TestFluxOnInfluxDB18(t *testing.T) {
 		equalLines(t, "rows per host", cols(rows, groupKey, "host", "rows", "_time"), []string{
 			// web-2's row of 7 minutes ago is outside the 5-minute window.
 			"#group=host host=telegraf-a rows=3 _time=2026-11-20T10:30:00Z",
-			"#group=host host=telegraf-b rows=4 _time=2026-11-20T10:30:00Z",
+			"#group=host host=telegraf-b rows=5 _time=2026-11-20T10:30:00Z",
 		})
 	})
 }

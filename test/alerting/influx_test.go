@@ -1,8 +1,9 @@
 // Package alerting runs the repository's alerting and dashboard queries on real engines:
 // the InfluxQL TICKscripts (kapacitor/influxql) on kapacitord 1.5.9 against InfluxDB 1.6.7
 // and 1.8.3 (kapacitor_test.go), and every Flux query (flux/, and the queryFlux bodies of
-// kapacitor/*.tick) on InfluxDB 1.8.3 with Flux enabled (flux_test.go). Integration tests:
-// they run with CERTEXPIRY_INTEGRATION=1 (make test).
+// kapacitor/*.tick) on InfluxDB 1.8.3 with Flux enabled (flux_test.go); lifetimes_test.go
+// holds the lifetimes from 160 hours to 200 days that both pin the alert rule for.
+// Integration tests: they run with CERTEXPIRY_INTEGRATION=1 (make test).
 package alerting
 
 import (

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -208,40 +209,119 @@ func sameSet(t testing.TB, phase string, got []alertEvent, want []string) {
 }
 
 var (
-	podWeb0   = probe{"shop", "web-0", "127.0.0.2", "443", "shop.example.test"}
-	podWeb1   = probe{"shop", "web-1", "127.0.0.3", "443", "shop.example.test"}
-	podWeb2   = probe{"shop", "web-2", "127.0.0.4", "443", "shop.example.test"}
-	podAPI0   = probe{"api", "api-0", "127.0.0.5", "8443", "api.example.test"}
-	podAPI1   = probe{"api", "api-1", "127.0.0.6", "8443", "api.example.test"}
-	staticLB  = probe{"", "", "127.0.0.10", "443", "shop.example.test"}
-	staticOld = probe{"", "", "127.0.0.11", "8443", "old.example.test"}
+	podWeb0     = probe{"shop", "web-0", "127.0.0.2", "443", "shop.example.test"}
+	podWeb1     = probe{"shop", "web-1", "127.0.0.3", "443", "shop.example.test"}
+	podWeb2     = probe{"shop", "web-2", "127.0.0.4", "443", "shop.example.test"}
+	podAPI0     = probe{"api", "api-0", "127.0.0.5", "8443", "api.example.test"}
+	podAPI1     = probe{"api", "api-1", "127.0.0.6", "8443", "api.example.test"}
+	staticLB    = probe{"", "", "127.0.0.10", "443", "shop.example.test"}
+	staticOld   = probe{"", "", "127.0.0.11", "8443", "old.example.test"}
+	staticShort = probe{"", "", "127.0.0.12", "443", "short.example.test"}
 )
 
+// servedRow is a valid served certificate of the given lifetime, age seconds after its
+// notBefore.
+func servedRow(p probe, lifetime, age int64, ts time.Time) string {
+	exp := lifetime - age
+	status, code, verr := "valid", 0, ""
+	if exp < 0 {
+		status, code, verr = "expired", 1, "x509: certificate has expired or is not yet valid"
+	}
+	return p.line(status, code, fmt.Sprintf(`expiry=%di,lifetime=%di,verified=%t,verification_error="%s",hostname_match=true,fingerprint_sha256="f-%s",handshake_ms=1.5`, exp, lifetime, exp >= 0, verr, p.address+p.port), ts)
+}
+
+// expiryMessage is the expiry task's message for a certificate of the given lifetime with
+// expiry seconds left: hours for lifetimes under 10 days, days otherwise.
+func expiryMessage(level string, p probe, expiry, lifetime int64) string {
+	left := fmt.Sprintf("%.1f days (lifetime %.0f days)", float64(expiry)/86400, float64(lifetime)/86400)
+	if lifetime < 864000 {
+		left = fmt.Sprintf("%.1f hours (lifetime %.0f hours)", float64(expiry)/3600, float64(lifetime)/3600)
+	}
+	return fmt.Sprintf("%s %s: certificate for %s served by %s:%s expires in %s", level, level, p.domain, p.address, p.port, left)
+}
+
+// servedProbe is one static probe of the expiry test: a certificate of a lifetime at an age.
+type servedProbe struct {
+	p             probe
+	lifetime, age int64
+}
+
+func (s servedProbe) expiry() int64 { return s.lifetime - s.age }
+
+// TestKapacitorInfluxQLExpiry runs kapacitor/influxql/cert_expiry.tick on kapacitord 1.5.9:
+// for each lifetime from 160 hours to 200 days, a probe in the hour before and in the hour of
+// each level's first alert pins that hour; probes at every stage of healthy renewal cadences
+// raise nothing; renewals recover; and the fixed thresholds of warn_days / crit_days still work.
 func TestKapacitorInfluxQLExpiry(t *testing.T) {
 	testenv.RequireIntegration(t)
+	const hour = int64(3600)
+	var probes []servedProbe
+	want := map[string]string{} // probe address:port → "LEVEL message" of its first alert
+	for i, c := range alertLifetimes {
+		l := c.lifetime - 1 // as Let's Encrypt issues them
+		for j, step := range []struct {
+			hour  int64
+			level string
+		}{{c.warnHour - 1, ""}, {c.warnHour, "WARNING"}, {c.critHour - 1, "WARNING"}, {c.critHour, "CRITICAL"}} {
+			sp := servedProbe{probe{"", "", fmt.Sprintf("127.0.1.%d", i+1), strconv.Itoa(1000 + j), c.name + ".example.test"}, l, step.hour * hour}
+			probes = append(probes, sp)
+			if step.level != "" {
+				want[sp.p.address+":"+sp.p.port] = expiryMessage(step.level, sp.p, sp.expiry(), l)
+			}
+		}
+	}
+	// Healthy cadences: 160-hour certificates renewed every 80 hours, 90-day ones at day 60,
+	// each up to 12 hours late (certbot's timer).
+	for age := int64(0); age <= 92; age += 4 {
+		probes = append(probes, servedProbe{probe{"", "", "127.0.2.1", strconv.Itoa(2000 + int(age)), "short.example.test"}, 160*hour - 1, age * hour})
+	}
+	for age := int64(0); age <= 60*24+12; age += 2 * 24 {
+		probes = append(probes, servedProbe{probe{"", "", "127.0.2.2", strconv.Itoa(3000 + int(age)), "classic.example.test"}, lifetime90, age * hour})
+	}
+	// The fixed thresholds, computed independently: WARNING below 21 days, CRITICAL below 7.
+	fixed := func(sp servedProbe) string {
+		switch e := sp.expiry(); {
+		case e < 7*86400:
+			return expiryMessage("CRITICAL", sp.p, e, sp.lifetime)
+		case e < 21*86400:
+			return expiryMessage("WARNING", sp.p, e, sp.lifetime)
+		}
+		return ""
+	}
+
 	for _, srv := range influxServers {
 		t.Run(srv.name, func(t *testing.T) {
 			db, k, logPath := startTask(t, srv.start, "cert_expiry", map[string]testenv.KapacitorVar{
+				"period": {Type: "duration", Value: "1h"},
+			})
+			fixedLog := filepath.Join(t.TempDir(), "cert_expiry_fixed.log")
+			k.DefineBatch(t, "cert_expiry_fixed", filepath.Join(repoRoot(t), "kapacitor", "influxql", "cert_expiry.tick"), "telegraf.autogen", map[string]testenv.KapacitorVar{
 				"period":    {Type: "duration", Value: "1h"},
+				"every":     {Type: "duration", Value: "1s"},
+				"log_file":  {Type: "string", Value: fixedLog},
 				"warn_days": {Type: "int", Value: 21},
 				"crit_days": {Type: "int", Value: 7},
 			})
 			now := time.Now()
-			writeLines(t, db.URL, "telegraf", []string{
-				validRow(podWeb0, 60, now),                 // fine: no alert
-				validRow(podWeb1, 21.5, now),               // just above warn: no alert
-				validRow(podWeb2, 20, now),                 // WARNING
-				validRow(podAPI0, 3, now),                  // CRITICAL
-				validRow(staticOld, -2, now),               // expired: CRITICAL
-				failedRow(staticLB, "unreachable", 4, now), // no expiry field: not this task's business
-			})
-			first := waitForEvents(t, logPath, 3)
-			settle(t, k, "cert_expiry", 3*6)
-			sameSet(t, "first alerts", readAlertLog(t, logPath), []string{
-				"WARNING WARNING: certificate for shop.example.test served by pod shop/web-2 (127.0.0.4:443) expires in 20.0 days",
-				"CRITICAL CRITICAL: certificate for api.example.test served by pod api/api-0 (127.0.0.5:8443) expires in 3.0 days",
-				"CRITICAL CRITICAL: certificate for old.example.test served by 127.0.0.11:8443 expires in -2.0 days",
-			})
+			var lines []string
+			for _, sp := range probes {
+				lines = append(lines, servedRow(sp.p, sp.lifetime, sp.age, now))
+			}
+			lines = append(lines, failedRow(staticLB, "unreachable", 4, now)) // no expiry field: not this task's business
+			writeLines(t, db.URL, "telegraf", lines)
+
+			var wantFirst, wantFixed []string
+			for _, sp := range probes {
+				if w, ok := want[sp.p.address+":"+sp.p.port]; ok {
+					wantFirst = append(wantFirst, w)
+				}
+				if w := fixed(sp); w != "" {
+					wantFixed = append(wantFixed, w)
+				}
+			}
+			first := waitForEvents(t, logPath, len(wantFirst))
+			settle(t, k, "cert_expiry", 3*len(probes))
+			sameSet(t, "first alerts", readAlertLog(t, logPath), wantFirst)
 			for _, e := range first {
 				if e.PreviousLevel != "OK" {
 					t.Errorf("%s: previousLevel %q, want OK", e.ID, e.PreviousLevel)
@@ -250,25 +330,33 @@ func TestKapacitorInfluxQLExpiry(t *testing.T) {
 			if got := first[0].ID; !strings.HasPrefix(got, "cert_expiry:") {
 				t.Errorf("alert id %q: want the task name first", got)
 			}
+			waitForEvents(t, fixedLog, len(wantFixed))
+			settle(t, k, "cert_expiry_fixed", 3*len(probes))
+			sameSet(t, "fixed thresholds", readAlertLog(t, fixedLog), wantFixed)
 
-			// web-2 and api-0 now serve renewed certificates (recoveries); web-0's certificate
-			// went from 60 days to 6.5 (straight to CRITICAL); the others are unchanged.
+			// The critical 160-hour and the warning 90-day certificates are renewed (OK); the
+			// newest classic one jumps to expired (CRITICAL); the others are unchanged.
 			later := now.Add(time.Second)
-			writeLines(t, db.URL, "telegraf", []string{
-				validRow(podWeb2, 89, later),
-				validRow(podAPI0, 44, later),
-				validRow(podWeb0, 6.5, later),
-			})
-			waitForEvents(t, logPath, 6)
-			settle(t, k, "cert_expiry", 3*6)
-			events := readAlertLog(t, logPath)
-			if len(events) != 6 {
-				t.Fatalf("want exactly 6 events, got %d: %q", len(events), shorts(events))
+			short, classic := probes[3], probes[13]
+			if short.p.domain != "160h.example.test" || classic.p.domain != "90d.example.test" || classic.age != 1620*hour {
+				t.Fatalf("probe order changed: %v %v", short, classic)
 			}
-			sameSet(t, "after renewals", events[3:], []string{
-				"OK OK: certificate for shop.example.test served by pod shop/web-2 (127.0.0.4:443) expires in 89.0 days",
-				"OK OK: certificate for api.example.test served by pod api/api-0 (127.0.0.5:8443) expires in 44.0 days",
-				"CRITICAL CRITICAL: certificate for shop.example.test served by pod shop/web-0 (127.0.0.2:443) expires in 6.5 days",
+			healthy := probes[len(alertLifetimes)*4]
+			writeLines(t, db.URL, "telegraf", []string{
+				servedRow(short.p, short.lifetime, 2*hour, later),
+				servedRow(classic.p, classic.lifetime, 24*hour, later),
+				servedRow(healthy.p, healthy.lifetime, healthy.lifetime+hour, later),
+			})
+			waitForEvents(t, logPath, len(wantFirst)+3)
+			settle(t, k, "cert_expiry", 3*len(probes))
+			events := readAlertLog(t, logPath)
+			if len(events) != len(wantFirst)+3 {
+				t.Fatalf("want exactly %d events, got %d: %q", len(wantFirst)+3, len(events), shorts(events))
+			}
+			sameSet(t, "after renewals", events[len(wantFirst):], []string{
+				expiryMessage("OK", short.p, short.lifetime-2*hour, short.lifetime),
+				expiryMessage("OK", classic.p, classic.lifetime-24*hour, classic.lifetime),
+				expiryMessage("CRITICAL", healthy.p, -hour, healthy.lifetime),
 			})
 		})
 	}
@@ -390,6 +478,97 @@ func TestKapacitorInfluxQLDeadman(t *testing.T) {
 			}
 			if events[0].ID != "cert_deadman:host-a" {
 				t.Errorf("id %q, want cert_deadman:host-a", events[0].ID)
+			}
+		})
+	}
+}
+
+// TestKapacitorInfluxQLMissedRenewal runs kapacitor/influxql/missed_renewal.tick on
+// kapacitord 1.5.9: for each lifetime from 160 hours to 200 days, a certificate renewed (and
+// never again) the hour before and the hour of its first alert pins that hour; certificates
+// at every stage of healthy cadences raise nothing; the fallback without a lifetime fires at
+// 62 days; and a renewal recovers.
+func TestKapacitorInfluxQLMissedRenewal(t *testing.T) {
+	testenv.RequireIntegration(t)
+	const hour = int64(3600)
+	type renewed struct {
+		host, domain string
+		lifetime     int64 // 0: a hook that sends no lifetime
+		age          time.Duration
+	}
+	var certs []renewed
+	var wantCrit []string // domains
+	for _, c := range alertLifetimes {
+		for _, step := range []struct {
+			suffix string
+			hour   int64
+		}{{"-before", c.warnHour - 1}, {"-at", c.warnHour}} {
+			d := c.name + step.suffix + ".example.test"
+			certs = append(certs, renewed{"epsilon", d, c.lifetime - 1, time.Duration(step.hour) * time.Hour})
+			if step.suffix == "-at" {
+				wantCrit = append(wantCrit, d)
+			}
+		}
+	}
+	for age := int64(0); age <= 92; age += 4 {
+		certs = append(certs, renewed{"shortlived", fmt.Sprintf("s%03d.example.test", age), 160*hour - 1, time.Duration(age) * time.Hour})
+	}
+	for age := int64(0); age <= 60*24+12; age += 4 * 24 {
+		certs = append(certs, renewed{"classic", fmt.Sprintf("c%04d.example.test", age), lifetime90, time.Duration(age) * time.Hour})
+	}
+	certs = append(certs,
+		renewed{"gamma", "oldhook-40d.example.test", 0, 40 * 24 * time.Hour},
+		renewed{"gamma", "oldhook-63d.example.test", 0, 63 * 24 * time.Hour},
+	)
+	wantCrit = append(wantCrit, "oldhook-63d.example.test")
+
+	for _, srv := range influxServers {
+		t.Run(srv.name, func(t *testing.T) {
+			db, k, logPath := startTask(t, srv.start, "missed_renewal", map[string]testenv.KapacitorVar{})
+			now := time.Now()
+			var lines []string
+			for _, c := range certs {
+				// age is counted from notBefore; certbot reported the renewal an hour later.
+				lines = append(lines, hookLines(t, c.host, []string{c.domain}, now.Add(-c.age+issuedBefore), c.lifetime)...)
+			}
+			writeLines(t, db.URL, "telegraf", lines)
+			waitForEvents(t, logPath, len(wantCrit))
+			settle(t, k, "missed_renewal", 3*len(certs))
+			events := readAlertLog(t, logPath)
+			var got []string
+			for _, e := range events {
+				if e.Level != "CRITICAL" {
+					t.Errorf("unexpected %s", e.short())
+				}
+				got = append(got, strings.TrimPrefix(strings.SplitN(e.ID, "@", 2)[0], "missed_renewal:"))
+			}
+			slices.Sort(got)
+			w := slices.Clone(wantCrit)
+			slices.Sort(w)
+			if !slices.Equal(got, w) {
+				t.Errorf("CRITICAL for\n  %q\nwant\n  %q", got, w)
+			}
+			// The messages, for one short-lived and one 90-day certificate and the fallback.
+			for _, want := range []string{
+				"CRITICAL: certificate 160h-at.example.test on host epsilon was last renewed 106.0 hours ago and expires in 53.0 hours (lifetime 160 hours)",
+				"CRITICAL: certificate 90d-at.example.test on host epsilon was last renewed 67.5 days ago and expires in 22.5 days (lifetime 90 days)",
+				"CRITICAL: certificate oldhook-63d.example.test on host gamma was last renewed 63.0 days ago (lifetime unknown: overdue 62 days after a renewal)",
+			} {
+				if !slices.Contains(shorts(events), "CRITICAL "+want) {
+					t.Errorf("no alert %q in %q", want, shorts(events))
+				}
+			}
+
+			// 90d-at is renewed: it recovers; nothing else changes.
+			writeLines(t, db.URL, "telegraf", hookLines(t, "epsilon", []string{"90d-at.example.test"}, time.Now(), lifetime90))
+			waitForEvents(t, logPath, len(wantCrit)+1)
+			settle(t, k, "missed_renewal", 3*len(certs))
+			events = readAlertLog(t, logPath)
+			if len(events) != len(wantCrit)+1 {
+				t.Fatalf("want %d events, got %q", len(wantCrit)+1, shorts(events))
+			}
+			if e := events[len(events)-1]; e.Level != "OK" || !strings.HasPrefix(e.Message, "OK: certificate 90d-at.example.test on host epsilon was last renewed 0.0 days ago and expires in 90.0 days") {
+				t.Errorf("recovery: %s", e.short())
 			}
 		})
 	}

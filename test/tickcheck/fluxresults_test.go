@@ -84,25 +84,28 @@ func TestMissedRenewalOnRealAnswer(t *testing.T) {
 		}
 	}
 	equalAlerts(t, alerts(t, "missed_renewal", one[*pipeline.AlertNode](t, s), bs), []string{
-		"OK OK: certificate api.example.test on host alpha was last renewed 28 days ago (threshold 32.0 days: 45-day certificate)",
-		"CRITICAL CRITICAL: certificate blog.example.test on host beta was last renewed 55 days ago (threshold 32.0 days: 45-day certificate)",
-		"CRITICAL CRITICAL: certificate legacy.example.test on host beta was last renewed 110 days ago (threshold 62.0 days: 90-day certificate)",
-		"CRITICAL CRITICAL: certificate new.example.test on host delta was last renewed 50 days ago (threshold 44.7 days: 64-day certificate)",
-		"OK OK: certificate oldhook.example.test on host gamma was last renewed 40 days ago (threshold 62.0 days: lifetime unknown)",
-		"OK OK: certificate shop.example.test on host alpha was last renewed 58 days ago (threshold 62.0 days: 90-day certificate)",
-		"OK OK: certificate www.shop.example.test on host alpha was last renewed 58 days ago (threshold 62.0 days: 90-day certificate)",
+		"OK OK: certificate api.example.test on host alpha was last renewed 28d 7h ago and expires in 16d 15h (45d certificate: overdue 33d 16h after this renewal)",
+		"CRITICAL CRITICAL: certificate blog.example.test on host beta was last renewed 55d 7h ago and expires in -10d 8h (45d certificate: overdue 33d 16h after this renewal)",
+		"CRITICAL CRITICAL: certificate legacy.example.test on host beta was last renewed 110d 7h ago and expires in -20d 8h (90d certificate: overdue 67d 10h after this renewal)",
+		"CRITICAL CRITICAL: certificate new.example.test on host delta was last renewed 50d 7h ago and expires in 13d 15h (64d certificate: overdue 47d 22h after this renewal)",
+		"OK OK: certificate oldhook.example.test on host gamma was last renewed 40d 7h ago (lifetime unknown: overdue 62d 0h after a renewal)",
+		"OK OK: certificate shop.example.test on host alpha was last renewed 58d 7h ago and expires in 31d 15h (90d certificate: overdue 67d 10h after this renewal)",
+		"OK OK: certificate www.shop.example.test on host alpha was last renewed 58d 7h ago and expires in 31d 15h (90d certificate: overdue 67d 10h after this renewal)",
 	})
 }
 
 func TestCertExpiryOnRealAnswer(t *testing.T) {
 	s := load(t, "cert_expiry.tick")
+	// Relative to each lifetime: 50 of 90 days left is OK, 20 of 90 WARNING (L/4 = 22.5), 10
+	// of 45 WARNING (L/4 = 11.25, L/6 = 7.5), 60 of 160 hours OK (L/3 = 53.3), expired CRITICAL.
 	equalAlerts(t, alerts(t, "cert_expiry", one[*pipeline.AlertNode](t, s), batches(t, "cert_expiry")), []string{
-		"OK OK: certificate for shop.example.test served by pod shop/web-0 (127.0.0.2:443) expires in 50.0 days",
-		"OK OK: certificate for shop.example.test served by pod shop/web-1 (127.0.0.3:443) expires in 50.0 days",
-		"CRITICAL CRITICAL: certificate for shop.example.test served by pod shop/web-2 (127.0.0.4:443) expires in -2.0 days",
-		"WARNING WARNING: certificate for api.example.test served by pod api/api-0 (127.0.0.5:8443) expires in 20.0 days",
-		"WARNING WARNING: certificate for api.example.test served by pod api/api-1 (127.0.0.6:8443) expires in 20.0 days",
-		"WARNING WARNING: certificate for old.example.test served by 127.0.0.11:8443 expires in 10.0 days",
+		"OK OK: certificate for shop.example.test served by pod shop/web-0 (127.0.0.2:443) expires in 50.0 days (lifetime 90 days)",
+		"OK OK: certificate for shop.example.test served by pod shop/web-1 (127.0.0.3:443) expires in 50.0 days (lifetime 90 days)",
+		"CRITICAL CRITICAL: certificate for shop.example.test served by pod shop/web-2 (127.0.0.4:443) expires in -2.0 days (lifetime 90 days)",
+		"WARNING WARNING: certificate for api.example.test served by pod api/api-0 (127.0.0.5:8443) expires in 20.0 days (lifetime 90 days)",
+		"WARNING WARNING: certificate for api.example.test served by pod api/api-1 (127.0.0.6:8443) expires in 20.0 days (lifetime 90 days)",
+		"WARNING WARNING: certificate for old.example.test served by 127.0.0.11:8443 expires in 10.0 days (lifetime 45 days)",
+		"OK OK: certificate for short.example.test served by 127.0.0.12:443 expires in 60.0 hours (lifetime 160 hours)",
 	})
 }
 
@@ -115,6 +118,7 @@ func TestCertStatusOnRealAnswer(t *testing.T) {
 		"OK OK: probe of api.example.test on pod api/api-0 (127.0.0.5:8443) is valid",
 		"OK OK: probe of api.example.test on pod api/api-1 (127.0.0.6:8443) is valid",
 		"WARNING WARNING: probe of old.example.test on 127.0.0.11:8443 is valid, but its chain does not verify: x509: certificate signed by unknown authority",
+		"OK OK: probe of short.example.test on 127.0.0.12:443 is valid",
 		"CRITICAL CRITICAL: probe of shop.example.test on 127.0.0.10:443 is unreachable",
 	})
 }
@@ -131,7 +135,7 @@ func TestCertDeadmanOnRealAnswer(t *testing.T) {
 	sort.Strings(got)
 	want := []string{
 		"tags=map[host:telegraf-a] fields=map[rows:3] rows=int64",
-		"tags=map[host:telegraf-b] fields=map[rows:4] rows=int64",
+		"tags=map[host:telegraf-b] fields=map[rows:5] rows=int64",
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("points:\n got %q\nwant %q", got, want)
