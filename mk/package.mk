@@ -9,6 +9,8 @@
 #                    on this machine (root), runs it under a real telegraf, removes and purges
 #                    it; checks the .rpm with rpm; unpacks and runs the image; helm lint and
 #                    template, rendered manifests applied to a real kube-apiserver
+#   make test-package-install  only the .deb/.rpm part (make test runs it, see below)
+#   make bench-package  cold and warm build times → bench/results/package.txt
 
 .PHONY: package image test-package test-package-install bench-package
 
@@ -27,10 +29,11 @@ $(STAGE)/telegraf-certexpiry: FORCE
 	mkdir -p $(STAGE)
 	CGO_ENABLED=0 GOARCH=$(PKG_ARCH) $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $@ ./cmd/telegraf-certexpiry
 
+# The host drop-in names the binary where the packages put it. nfpm expands variables in
+# version and arch, not in contents' paths: the stage directory is filled in with sed.
 package: $(STAGE)/telegraf-certexpiry
 	sed 's#/usr/local/bin/telegraf-certexpiry#/usr/bin/telegraf-certexpiry#' deploy/telegraf/certexpiry.conf >$(STAGE)/certexpiry.conf
 	grep -q '"/usr/bin/telegraf-certexpiry"' $(STAGE)/certexpiry.conf
-	# nfpm expands variables in version and arch, not in contents' paths: fill in the stage.
 	sed 's#$${STAGE}#$(STAGE)#g' packaging/nfpm.yaml >$(STAGE)/nfpm.yaml
 	nfpm=$$(test/tools/build.sh nfpm) && for p in deb rpm; do \
 		PKG_VERSION='$(PKG_VERSION)' PKG_ARCH=$(PKG_ARCH) $$nfpm package -f $(STAGE)/nfpm.yaml -p $$p -t $(DIST)/ || exit 1; \
@@ -56,4 +59,4 @@ TEST_EXTRA += test-package-install
 # (≈ 25 min on 2 cores: not part of make bench).
 bench-package:
 	mkdir -p $(BENCH_OUT)
-	test/package/coldbuild.sh | tee $(BENCH_OUT)/package.txt
+	test/package/coldbuild.sh >$(BENCH_OUT)/package.txt; status=$$?; cat $(BENCH_OUT)/package.txt; exit $$status
