@@ -112,7 +112,8 @@ func run(ctx context.Context, cfg config, out io.Writer) (rep *report, err error
 
 	say("== A real Kubernetes API on loopback: %s + %s", filepath.Base(cfg.KubeAPIServer), filepath.Base(cfg.Etcd))
 	say("   (the binaries the integration tests use, built once from the Go module proxy by")
-	say("   test/tools/build.sh and cached in %s: ≈ 15 min the first time on 2 cores, reused after)", filepath.Dir(cfg.KubeAPIServer))
+	say("   test/tools/build.sh and cached in %s:", filepath.Dir(cfg.KubeAPIServer))
+	say("   ≈ 15 min the first time on 2 cores, more on a busy machine; reused afterwards)")
 	say("   scene directory: %s", dir)
 	started := time.Now()
 	kube, err := startCluster(ctx, dir, cfg.Etcd, cfg.KubeAPIServer)
