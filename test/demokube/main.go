@@ -305,15 +305,16 @@ func run(ctx context.Context, cfg config, out io.Writer) (rep *report, err error
 	return rep, nil
 }
 
-// interval is Telegraf's collection interval in the demo: short, so that the changes show soon.
-const interval = "2s"
+// interval is Telegraf's collection interval in the demo: short, so that the changes show soon,
+// and above the plugin's gather_timeout (4 s: generous for loopback, on a busy machine too).
+const interval = "5s"
 
 func pluginConfig(sc *scene, kubeconfig string) string {
 	return fmt.Sprintf(`# The certexpiry plugin's own configuration, read by telegraf-certexpiry -config.
 [[inputs.certexpiry]]
   domains = [%q]
-  timeout = "1s"
-  gather_timeout = "1500ms"
+  timeout = "2s"
+  gather_timeout = "4s"
   ca_file = %q
 
   [inputs.certexpiry.kubernetes]
@@ -322,7 +323,7 @@ func pluginConfig(sc *scene, kubeconfig string) string {
     namespaces = [%q, %q]
     kubernetes_label_selector = "app.kubernetes.io/name=shop"
     port_names = ["https"]
-    sync_timeout = "1s"
+    sync_timeout = "3s"
 `, domain, sc.caFile, kubeconfig, nsEU, nsUS)
 }
 
