@@ -7,7 +7,7 @@
 
 demo-kubernetes: build
 	@test -x "$$(ls $(CACHE)/bin/kube-apiserver-* 2>/dev/null | head -n 1)" || \
-		echo "demo-kubernetes: building kube-apiserver, etcd and telegraf once from the Go module proxy into $(CACHE)/bin (≈ 15-25 min the first time on 2 cores; cached afterwards)"
+		echo "demo-kubernetes: building kube-apiserver, etcd and telegraf once from the Go module proxy into $(CACHE)/bin (≈ 15 min on 2 cores, more on a busy machine; cached afterwards)"
 	test/tools/build.sh telegraf etcd kube-apiserver >/dev/null
 	$(GO) run ./test/demokube -plugin $(BIN) \
 		-telegraf "$$(test/tools/build.sh telegraf)" \

@@ -104,8 +104,8 @@ func TestDemoKubernetes(t *testing.T) {
 	if rep.APIAfter != rep.APIBefore {
 		t.Errorf("API server pod reads changed over %d gathers: %s, then %s", rep.GathersBetween, rep.APIBefore, rep.APIAfter)
 	}
-	if rep.APIBefore.OpenWatches != 2 {
-		t.Errorf("open pod watches %d, want 2 (one per namespace)", rep.APIBefore.OpenWatches)
+	if n := rep.APIBefore.OpenWatches - rep.APIStart.OpenWatches; n != 2 {
+		t.Errorf("the plugin opened %d pod watches (%s, then %s), want 2: one per namespace", n, rep.APIStart, rep.APIBefore)
 	}
 	if rep.PluginRequestsBefore == 0 || rep.PluginRequestsAfter != rep.PluginRequestsBefore {
 		t.Errorf("plugin api_requests %d, then %d: want the same non-zero count", rep.PluginRequestsBefore, rep.PluginRequestsAfter)

@@ -88,8 +88,8 @@ func newScene(dir string, now time.Time) (s *scene, err error) {
 	}
 	// 90-day certificates. EU: renewed ten days ago; one replica still has one that expired two
 	// days ago. US: renewed yesterday (at two thirds of the lifetime); one replica was never
-	// restarted and serves the previous certificate, valid for 29 more days: no expiry alert
-	// would fire for weeks, yet it is the certificate nobody loaded.
+	// restarted and serves the previous certificate, valid for 29 more days: its status is
+	// valid, and only its siblings (or the renewal record) show that it was never reloaded.
 	s.euCert = issue(now.Add(-10*day), 90*day)
 	s.euExpired = issue(now.Add(-92*day), 90*day)
 	s.usRenewed = issue(now.Add(-1*day), 90*day)

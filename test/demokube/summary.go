@@ -14,12 +14,14 @@ type finding struct {
 	Reason  string
 }
 
-// findBad judges the rows of one gather the way the alerts do, replica by replica:
+// findBad names the bad replicas of one gather:
 //   - a status other than valid (expired, not_found, unreachable, ...), or a chain that does
-//     not verify, is bad on its own;
+//     not verify, is bad on its own (what the status alert fires on);
 //   - a replica serving a certificate that ends earlier than the newest one its siblings serve
-//     for the same domain (same namespace) kept the previous certificate after a renewal: it
-//     looks healthy to an expiry alert for weeks, yet it is the certificate nobody loaded.
+//     for the same domain (same namespace) kept the previous certificate after a renewal: its
+//     status is valid, yet it is the certificate nobody reloaded. (In production the stale
+//     check compares the served side with the renewal records; the demo has none, so it
+//     compares the replicas with each other.)
 //
 // A replica appears once, under its first reason; findings are sorted by replica.
 func findBad(rows []telegraf.Metric) []finding {
