@@ -95,7 +95,9 @@ Flags:
 	fs.Var(&critical, "critical", "CRITICAL when a certificate expires within this long, e.g. 7d (default: relative to its lifetime)")
 	format := fs.String("format", "table", "output: table (summary line and table), json, or influx (the rows Telegraf would get, as line protocol)")
 	timeout := fs.Duration("timeout", probe.DefaultTimeout, "bound on the dial and, separately, the handshake")
-	caFile := fs.String("ca-file", "", "verify against this PEM bundle instead of the system roots")
+	// -tls-ca matches the plugin's tls_ca; -ca-file, its former name, stays as an alias.
+	caFile := fs.String("tls-ca", "", "verify against this PEM bundle instead of the system roots")
+	fs.StringVar(caFile, "ca-file", "", "former name of -tls-ca")
 	tlsCert := fs.String("tls-cert", "", "client certificate (PEM) for mTLS backends")
 	tlsKey := fs.String("tls-key", "", "client key (PEM) for mTLS backends")
 	concurrency := fs.Int("concurrency", probe.DefaultConcurrency, "probes in flight at once")
@@ -554,7 +556,7 @@ func parseCheckTargets(args []string, domains []string) ([]plugin.StaticTarget, 
 // "timeout: must be positive" reads "-timeout: must be positive".
 func inFlagTerms(err error) error {
 	flagOf := map[option.Name]option.Name{
-		"timeout": "-timeout", "tls_ca": "-ca-file", "tls_cert": "-tls-cert", "tls_key": "-tls-key", "max_concurrency": "-concurrency",
+		"timeout": "-timeout", "tls_ca": "-tls-ca", "tls_cert": "-tls-cert", "tls_key": "-tls-key", "max_concurrency": "-concurrency",
 	}
 	return option.Rename(err, func(n option.Name) option.Name {
 		if f, ok := flagOf[n]; ok {

@@ -74,7 +74,7 @@ func TestCheckPrintsSummaryAndTable(t *testing.T) {
 	k := newCheckPKI(t)
 	srv := k.serveCert(t, "a.test", checkNow.Add(-day), checkNow.Add(80*day+5*time.Hour))
 	closed := testenv.FreePort(t)
-	code, stdout, stderr := check(t, "-domain", "a.test", "-domain", "b.test", "-ca-file", k.caFile, srv.Addr(), fmt.Sprintf("127.0.0.1:%d", closed))
+	code, stdout, stderr := check(t, "-domain", "a.test", "-domain", "b.test", "-tls-ca", k.caFile, srv.Addr(), fmt.Sprintf("127.0.0.1:%d", closed))
 	if code != 2 {
 		t.Errorf("exit %d, want 2 (CRITICAL: not every probe is valid)", code)
 	}
@@ -125,7 +125,7 @@ func TestCheckExitCodes(t *testing.T) {
 		{[]string{"-critical", "2h", "-warning", "1h", fresh}, 3, "CERTEXPIRY UNKNOWN - -critical 2h is longer than -warning 1h: WARNING would never show\n"},
 	}
 	for _, tc := range cases {
-		args := append([]string{"-domain", "a.test", "-ca-file", k.caFile}, tc.args...)
+		args := append([]string{"-domain", "a.test", "-tls-ca", k.caFile}, tc.args...)
 		code, stdout, _ := check(t, args...)
 		first, _, _ := strings.Cut(stdout, "\n")
 		if code != tc.code || !strings.HasPrefix(first+"\n", tc.line) {
@@ -293,7 +293,7 @@ func TestCheckUsageErrors(t *testing.T) {
 		"\"h:99999\": port must be a number in 1-65535":                           {"h:99999"},
 		"-timeout: must be positive, got \"0s\"":                                  {"-timeout", "0", "h"},
 		"-tls-cert: -tls-cert and -tls-key must be set together":                  {"-tls-cert", "c.pem", "h"},
-		"-ca-file: open /nonexistent/ca.pem: no such file or directory":           {"-ca-file", "/nonexistent/ca.pem", "h"},
+		"-tls-ca: open /nonexistent/ca.pem: no such file or directory":            {"-tls-ca", "/nonexistent/ca.pem", "h"},
 		"\"[::1\": address [::1: missing ']' in address":                          {"[::1"},
 		"-format: \"xml\" is not one of table, json, influx":                      {"-format", "xml", "h"},
 	}

@@ -3,7 +3,7 @@
 # proxy, and caches each binary under $CACHE/bin keyed on its version (and build tags), so later
 # runs reuse it. Prints the path of each binary it was asked for.
 #
-# Usage: test/tools/build.sh NAME...   NAME: telegraf etcd kube-apiserver influxd18 kapacitord
+# Usage: test/tools/build.sh NAME...   NAME: telegraf etcd kube-apiserver influxd18 kapacitord nfpm helm promtool
 #                                           nfpm helm
 #
 # Versions are pinned: the module proxy here serves only some releases (see REAL-COMPONENTS.md).
@@ -178,6 +178,21 @@ build_helm() {
 	echo "$out"
 }
 
+# promtool runs the Prometheus alerting rules' unit tests (promtool test rules). Prometheus 3.16's
+# module needs Go >= 1.26.7; building it takes ≈10 min and ≈3 GB of memory on 2 cores.
+PROMTOOL_VERSION=0.316.0
+
+build_promtool() {
+	local out=$BIN/promtool-$PROMTOOL_VERSION
+	if [ ! -x "$out" ]; then
+		log "building promtool v$PROMTOOL_VERSION (≈10 min cold, ≈3 GB memory)"
+		local d; d=$(wrapper_dir promtool)
+		GOBIN=$d CGO_ENABLED=0 go install -trimpath -ldflags '-s -w' "github.com/prometheus/prometheus/cmd/promtool@v$PROMTOOL_VERSION"
+		mv "$d/promtool" "$out"; rm -rf "$d"
+	fi
+	echo "$out"
+}
+
 for name in "$@"; do
 	case $name in
 	telegraf) with_lock telegraf build_telegraf ;;
@@ -187,6 +202,7 @@ for name in "$@"; do
 	kapacitord) with_lock kapacitord build_kapacitord ;;
 	nfpm) with_lock nfpm build_nfpm ;;
 	helm) with_lock helm build_helm ;;
-	*) echo "build.sh: unknown component '$name' (want telegraf, etcd, kube-apiserver, influxd18, kapacitord, nfpm, helm)" >&2; exit 2 ;;
+	promtool) with_lock promtool build_promtool ;;
+	*) echo "build.sh: unknown component '$name' (want telegraf, etcd, kube-apiserver, influxd18, kapacitord, nfpm, helm, promtool)" >&2; exit 2 ;;
 	esac
 done
