@@ -1,4 +1,4 @@
-# Alerting and dashboards (issue 5): kapacitor/, flux/, test/alerting, test/tickcheck,
+# Alerting and dashboards: kapacitor/, flux/, test/alerting, test/tickcheck,
 # test/fluxcheck.
 #
 #   make dashboards     regenerate flux/dashboards/* and the queryFlux bodies of
