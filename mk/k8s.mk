@@ -1,4 +1,4 @@
-# Kubernetes discovery (issue 3). Its integration tests (test/k8s: real kube-apiserver + etcd)
+# Kubernetes discovery. Its integration tests (test/k8s: real kube-apiserver + etcd)
 # are Go tests of the root module, so `make test` runs them already; this adds the scale
 # benchmark to `make bench` and a target to run just the Kubernetes tests.
 

@@ -44,7 +44,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		case "check":
 			return runCheck(ctx, args[1:], stdout, stderr)
 		case "certbot-hook":
-			return hook.Main(ctx, args[1:], os.Getenv, stdout, stderr)
+			return certbotHook{env: hook.NewEnv(os.Getenv, stdout, stderr), executable: os.Executable}.run(ctx, args[1:])
 		case "install-binary":
 			return runInstallBinary(args[1:], stdout, stderr)
 		case "version":

@@ -41,7 +41,7 @@ func renewalAt(n int) time.Time {
 // (lineage) with the certificate's names. Its rows are made by the hook's own encoder
 // (internal/certbot/renewal): a row per name and the per-run total (domain "all"),
 // renewed_count a float, and not_before, not_after and lifetime from the certificate.
-// lifetime 0 stands for the seed's hook, which sends renewed_count only.
+// lifetime 0 stands for the original blog post's Python hook, which sends renewed_count only.
 type renewal struct {
 	host     string
 	daysAgo  int
@@ -85,7 +85,8 @@ func hookLines(t testing.TB, host string, domains []string, ts time.Time, lifeti
 //     api (45-day) every 30 days; twice both in the same certbot run.
 //   - beta stops renewing: blog (45-day) last renewed 55 days ago, legacy (90-day) 110 days ago.
 //   - delta has a 64-day certificate last renewed 50 days ago.
-//   - gamma runs the seed's hook, which sends no lifetime: the fixed 62-day threshold applies.
+//   - gamma runs the original Python hook, which sends no lifetime: the fixed 62-day threshold
+//     applies.
 var renewals = []renewal{
 	{"alpha", 118, 0, []string{"shop.example.test", "www.shop.example.test"}, lifetime90},
 	{"alpha", 118, 30 * time.Second, []string{"api.example.test"}, lifetime45},

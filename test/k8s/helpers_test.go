@@ -3,11 +3,8 @@
 package k8s
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -23,13 +20,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/types"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
-	"k8s.io/client-go/discovery"
-	"k8s.io/client-go/discovery/cached/memory"
-	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/restmapper"
 
 	"github.com/telegraf-certexpiry/telegraf-certexpiry/internal/metrictest"
 	"github.com/telegraf-certexpiry/telegraf-certexpiry/internal/testcerts"
@@ -106,59 +97,17 @@ func repoPath(t testing.TB, rel string) string {
 	return filepath.Join(testenv.RepoRoot(t), rel)
 }
 
-// applyManifests server-side applies every object of the YAML files (multi-document) through
-// the dynamic client, as `kubectl apply --server-side` does, and returns them.
+// applyManifests server-side applies every object of the YAML files (multi-document), in
+// order, and returns them.
 func applyManifests(t *testing.T, k *testenv.KubeAPI, files ...string) []*unstructured.Unstructured {
 	t.Helper()
-	cfg := k.RESTConfig(testenv.KubeAdminToken)
-	dc, err := discovery.NewDiscoveryClientForConfig(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(dc))
-	dyn, err := dynamic.NewForConfig(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var applied []*unstructured.Unstructured
 	for _, f := range files {
 		data, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)
 		}
-		dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(data), 4096)
-		for {
-			obj := &unstructured.Unstructured{}
-			if err := dec.Decode(&obj.Object); err != nil {
-				if errors.Is(err, io.EOF) {
-					break
-				}
-				t.Fatalf("%s: %v", f, err)
-			}
-			if len(obj.Object) == 0 {
-				continue
-			}
-			gvk := obj.GroupVersionKind()
-			mapping, err := mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
-			if err != nil {
-				t.Fatalf("%s: %s: %v", f, gvk, err)
-			}
-			body, err := obj.MarshalJSON()
-			if err != nil {
-				t.Fatal(err)
-			}
-			var ri dynamic.ResourceInterface = dyn.Resource(mapping.Resource)
-			if ns := obj.GetNamespace(); ns != "" {
-				ri = dyn.Resource(mapping.Resource).Namespace(ns)
-			}
-			force := true
-			out, err := ri.Patch(context.Background(), obj.GetName(), types.ApplyPatchType, body,
-				metav1.PatchOptions{FieldManager: "certexpiry-test", Force: &force})
-			if err != nil {
-				t.Fatalf("%s: applying %s %s: %v", filepath.Base(f), gvk.Kind, obj.GetName(), err)
-			}
-			applied = append(applied, out)
-		}
+		applied = append(applied, k.Apply(t, filepath.Base(f), data)...)
 	}
 	return applied
 }

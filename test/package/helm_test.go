@@ -1,10 +1,7 @@
 package pkgtest
 
 import (
-	"bytes"
 	"context"
-	"errors"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,15 +17,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/types"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
-	"k8s.io/client-go/discovery"
-	"k8s.io/client-go/discovery/cached/memory"
-	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/restmapper"
 
 	"github.com/telegraf-certexpiry/telegraf-certexpiry/internal/testenv"
 	"github.com/telegraf-certexpiry/telegraf-certexpiry/plugin"
@@ -125,8 +114,8 @@ func TestHelmChart(t *testing.T) {
 			if err != nil {
 				t.Fatalf("helm template: %v", err)
 			}
-			applied := applyYAML(t, api, rendered)
-			applyYAML(t, api, rendered)
+			applied := api.Apply(t, "helm template", rendered)
+			api.Apply(t, "helm template", rendered)
 			var kinds []string
 			for _, o := range applied {
 				kinds = append(kinds, o.GetKind())
@@ -306,55 +295,5 @@ func checkServiceAccountAccess(t *testing.T, api *testenv.KubeAPI, admin kuberne
 	}
 	if _, err := client.CoreV1().ConfigMaps(c.namespace).List(ctx, metav1.ListOptions{}); !apierrors.IsForbidden(err) {
 		t.Errorf("list configmaps in its own namespace: %v, want forbidden", err)
-	}
-}
-
-// applyYAML server-side applies every object of a multi-document YAML stream as the admin, as
-// `kubectl apply --server-side` does, and returns the objects the API server stored.
-func applyYAML(t *testing.T, k *testenv.KubeAPI, data []byte) []*unstructured.Unstructured {
-	t.Helper()
-	cfg := k.RESTConfig(testenv.KubeAdminToken)
-	dc, err := discovery.NewDiscoveryClientForConfig(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(dc))
-	dyn, err := dynamic.NewForConfig(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var applied []*unstructured.Unstructured
-	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(data), 4096)
-	for {
-		obj := &unstructured.Unstructured{}
-		if err := dec.Decode(&obj.Object); err != nil {
-			if errors.Is(err, io.EOF) {
-				return applied
-			}
-			t.Fatal(err)
-		}
-		if len(obj.Object) == 0 {
-			continue
-		}
-		gvk := obj.GroupVersionKind()
-		mapping, err := mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
-		if err != nil {
-			t.Fatalf("%s: %v", gvk, err)
-		}
-		body, err := runtime.Encode(unstructured.UnstructuredJSONScheme, obj)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var ri dynamic.ResourceInterface = dyn.Resource(mapping.Resource)
-		if ns := obj.GetNamespace(); ns != "" {
-			ri = dyn.Resource(mapping.Resource).Namespace(ns)
-		}
-		force := true
-		out, err := ri.Patch(context.Background(), obj.GetName(), types.ApplyPatchType, body,
-			metav1.PatchOptions{FieldManager: "helm-chart-test", Force: &force})
-		if err != nil {
-			t.Fatalf("applying %s %s/%s: %v", gvk.Kind, obj.GetNamespace(), obj.GetName(), err)
-		}
-		applied = append(applied, out)
 	}
 }

@@ -17,7 +17,7 @@ func TestDocsNameRealTests(t *testing.T) {
 		t.Fatal(err)
 	}
 	var src strings.Builder
-	for _, dir := range []string{"internal/certbot", "plugin", "test/certbot"} {
+	for _, dir := range []string{"internal/certbot", "plugin", "test/certbot", "cmd/telegraf-certexpiry"} {
 		err := filepath.WalkDir(filepath.Join(root, dir), func(p string, d os.DirEntry, err error) error {
 			if err != nil || !strings.HasSuffix(p, "_test.go") {
 				return err

@@ -1,9 +1,6 @@
-// Package hook is the `telegraf-certexpiry certbot-hook` command: certbot's deploy hook that
-// reports each renewal as certbot_renewal points, spooling them first so that none is lost.
-//
-//	certbot-hook [-config FILE] [--dry-run]   report RENEWED_DOMAINS / RENEWED_LINEAGE
-//	certbot-hook flush [-config FILE]         deliver the spool now
-//	certbot-hook install [--dir D] [--name N] [--config FILE] [--binary PATH] [--force]
+// Package hook is what the certbot deploy hook does: report one renewal as certbot_renewal
+// points, appending them to the spool first so that none is lost, and deliver the spool. The
+// command line that calls it (flags, usage, `install`) is cmd/telegraf-certexpiry/certbothook.go.
 //
 // Exit codes: 0 done; 1 the renewal is safe in the spool but was not delivered, or it could not
 // be spooled (then it was delivered directly, or printed on stderr), or the lineage certificate
@@ -32,72 +29,41 @@ const (
 	lockTimeout = 5 * time.Minute // another hook run may be retrying a slow server
 )
 
-// deps is everything the command takes from the outside world, injected so tests can pin
-// the clock and skip real sleeps.
-type deps struct {
-	getenv     func(string) string
-	stdout     io.Writer
-	stderr     io.Writer
-	client     *http.Client
-	now        func() time.Time
-	sleep      func(ctx context.Context, d time.Duration) error
-	hostname   func() (string, error)
-	executable func() (string, error)
-	// defaultConfig is read when neither -config nor CERTEXPIRY_HOOK_CONFIG names a file.
-	defaultConfig string
+// Env is everything the hook takes from the outside world, injected so tests can pin the
+// clock and skip real sleeps. NewEnv gives the real one.
+type Env struct {
+	Getenv   func(string) string
+	Stdout   io.Writer
+	Stderr   io.Writer
+	Client   *http.Client
+	Now      func() time.Time
+	Sleep    func(ctx context.Context, d time.Duration) error
+	Hostname func() (string, error)
+	// DefaultConfig is read when neither -config nor CERTEXPIRY_HOOK_CONFIG names a file.
+	DefaultConfig string
 }
 
-// Main runs the certbot-hook command. args are the arguments after "certbot-hook"; it returns
-// the process exit code.
-func Main(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
-	return run(ctx, args, deps{
-		getenv:     getenv,
-		stdout:     stdout,
-		stderr:     stderr,
-		client:     &http.Client{}, // per-attempt timeouts come from the config
-		now:        time.Now,
-		sleep:      writer.Sleep,
-		hostname:   os.Hostname,
-		executable: os.Executable,
-
-		defaultConfig: config.DefaultPath,
-	})
-}
-
-func run(ctx context.Context, args []string, d deps) int {
-	if len(args) > 0 {
-		switch args[0] {
-		case "flush":
-			return runFlush(ctx, args[1:], d)
-		case "install":
-			return runInstall(args[1:], d)
-		case "help", "-h", "-help", "--help":
-			fmt.Fprint(d.stdout, usage)
-			return ExitOK
-		}
+// NewEnv is the process's own environment: the real clock, host name and HTTP client (the
+// per-attempt timeouts come from the settings), and config.DefaultPath.
+func NewEnv(getenv func(string) string, stdout, stderr io.Writer) Env {
+	return Env{
+		Getenv:        getenv,
+		Stdout:        stdout,
+		Stderr:        stderr,
+		Client:        &http.Client{},
+		Now:           time.Now,
+		Sleep:         writer.Sleep,
+		Hostname:      os.Hostname,
+		DefaultConfig: config.DefaultPath,
 	}
-	return runReport(ctx, args, d)
 }
 
-const usage = `Usage:
-  telegraf-certexpiry certbot-hook [-config FILE] [--dry-run]
-      certbot deploy hook: report RENEWED_DOMAINS / RENEWED_LINEAGE as certbot_renewal points
-      (appended to the spool first, then the spool is delivered oldest first)
-  telegraf-certexpiry certbot-hook flush [-config FILE]
-      deliver the spool now
-  telegraf-certexpiry certbot-hook install [--dir DIR] [--name NAME] [--config FILE] [--binary PATH] [--force]
-      put a script into certbot's renewal-hooks/deploy that runs this hook with FILE
+// Logf reports a problem on stderr, which certbot logs as the hook's error output.
+func (d Env) Logf(format string, args ...any) { say(d.Stderr, format, args...) }
 
-Settings: a TOML file (default ` + config.DefaultPath + `, or $` + config.EnvConfig + `)
-and CERTEXPIRY_HOOK_* environment variables; see docs/certbot-hook.md.
-`
-
-// logf reports a problem on stderr, which certbot logs as the hook's error output.
-func (d deps) logf(format string, args ...any) { say(d.stderr, format, args...) }
-
-// infof reports progress on stdout, which certbot logs as ordinary output: a successful run
+// Infof reports progress on stdout, which certbot logs as ordinary output: a successful run
 // must not look like an error in certbot's log.
-func (d deps) infof(format string, args ...any) { say(d.stdout, format, args...) }
+func (d Env) Infof(format string, args ...any) { say(d.Stdout, format, args...) }
 
 func say(w io.Writer, format string, args ...any) {
 	for _, line := range strings.Split(fmt.Sprintf(format, args...), "\n") {
@@ -106,19 +72,19 @@ func say(w io.Writer, format string, args ...any) {
 }
 
 // newWriter builds the configured destination, wrapped in retries.
-func newWriter(c *config.Config, d deps) (writer.Writer, string, error) {
+func newWriter(c *config.Config, d Env) (writer.Writer, string, error) {
 	var w *writer.HTTP
 	var err error
 	switch c.API {
 	case config.APIv2:
-		w, err = writer.NewV2(d.client, writer.V2Options{BaseURL: c.URL, Org: c.Org, Bucket: c.Bucket, Token: c.Token, Timeout: time.Duration(c.Timeout)})
+		w, err = writer.NewV2(d.Client, writer.V2Options{BaseURL: c.URL, Org: c.Org, Bucket: c.Bucket, Token: c.Token, Timeout: time.Duration(c.Timeout)})
 	default:
-		w, err = writer.NewV1(d.client, writer.V1Options{BaseURL: c.URL, Database: c.Database, RetentionPolicy: c.RetentionPolicy,
+		w, err = writer.NewV1(d.Client, writer.V1Options{BaseURL: c.URL, Database: c.Database, RetentionPolicy: c.RetentionPolicy,
 			Username: c.Username, Password: c.Password, QueryAuth: c.V1Auth == config.AuthQuery, Timeout: time.Duration(c.Timeout)})
 	}
 	if err != nil {
 		return nil, "", err
 	}
-	return &writer.Retry{W: w, Retries: c.Retries, Backoff: time.Duration(c.RetryBackoff), Sleep: d.sleep,
-		Log: func(m string) { d.logf("%s", m) }}, w.URL(), nil
+	return &writer.Retry{W: w, Retries: c.Retries, Backoff: time.Duration(c.RetryBackoff), Sleep: d.Sleep,
+		Log: func(m string) { d.Logf("%s", m) }}, w.URL(), nil
 }

@@ -37,7 +37,6 @@ type fixture struct {
 	dir     string
 	lineage string
 	spool   string
-	exe     string    // what os.Executable would say
 	now     time.Time // the injected clock
 	env     map[string]string
 	slept   []time.Duration
@@ -57,13 +56,6 @@ func newFixture(t *testing.T) *fixture {
 	f := &fixture{t: t, dir: t.TempDir(), now: time.Unix(0, clockNS)}
 	f.lineage = filepath.Join(f.dir, "live", "test.example")
 	f.spool = filepath.Join(f.dir, "spool", "certbot.lp")
-	f.exe = filepath.Join(f.dir, "bin", "telegraf-certexpiry")
-	if err := os.MkdirAll(filepath.Dir(f.exe), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(f.exe, nil, 0o755); err != nil {
-		t.Fatal(err)
-	}
 	ca, err := testcerts.NewCA("hook test CA", nb.Add(-time.Hour), na.Add(time.Hour))
 	if err != nil {
 		t.Fatal(err)
@@ -121,22 +113,29 @@ func (f *fixture) writeConfig(body string) string {
 	return p
 }
 
-// run runs the command with the fixture's clock and environment; sleeps are recorded, not slept.
-func (f *fixture) run(args ...string) (code int, stdout, stderr string) {
-	var out, errb bytes.Buffer
-	d := deps{
-		getenv:     func(k string) string { return f.env[k] },
-		stdout:     &out,
-		stderr:     &errb,
-		client:     f.srv.Client(),
-		now:        func() time.Time { return f.now },
-		sleep:      func(ctx context.Context, d time.Duration) error { f.slept = append(f.slept, d); return nil },
-		hostname:   func() (string, error) { return "", errors.New("no hostname in tests") },
-		executable: func() (string, error) { return f.exe, nil },
+// report runs Report, flush runs Flush, each with the fixture's clock and environment; sleeps
+// are recorded, not slept.
+func (f *fixture) report(dryRun bool) (code int, stdout, stderr string) {
+	return f.call(func(e Env) int { return e.Report(context.Background(), "", dryRun) })
+}
 
-		defaultConfig: filepath.Join(f.dir, "no-default.toml"),
-	}
-	code = run(context.Background(), args, d)
+func (f *fixture) flush() (code int, stdout, stderr string) {
+	return f.call(func(e Env) int { return e.Flush(context.Background(), "") })
+}
+
+func (f *fixture) call(fn func(Env) int) (code int, stdout, stderr string) {
+	var out, errb bytes.Buffer
+	code = fn(Env{
+		Getenv:   func(k string) string { return f.env[k] },
+		Stdout:   &out,
+		Stderr:   &errb,
+		Client:   f.srv.Client(),
+		Now:      func() time.Time { return f.now },
+		Sleep:    func(ctx context.Context, d time.Duration) error { f.slept = append(f.slept, d); return nil },
+		Hostname: func() (string, error) { return "", errors.New("no hostname in tests") },
+
+		DefaultConfig: filepath.Join(f.dir, "no-default.toml"),
+	})
 	return code, strings.ReplaceAll(out.String(), f.srv.URL, "URL"), strings.ReplaceAll(errb.String(), f.srv.URL, "URL")
 }
 
@@ -157,7 +156,7 @@ func linesAt(ns int64, fields string) string {
 
 func TestReportDelivers(t *testing.T) {
 	f := newFixture(t)
-	code, stdout, stderr := f.run()
+	code, stdout, stderr := f.report(false)
 	if code != 0 || stdout != "certbot-hook: delivered 3 lines to URL/write\n" || stderr != "" {
 		t.Fatalf("code %d stdout %q stderr %q", code, stdout, stderr)
 	}
@@ -184,7 +183,7 @@ func TestReportServerDownThenUp(t *testing.T) {
 	down := l.Addr().String()
 	l.Close()
 	f.env["CERTEXPIRY_HOOK_URL"] = "http://" + down
-	code, _, stderr := f.run()
+	code, _, stderr := f.report(false)
 	first := linesAt(f.now.UnixNano(), ","+f.certFields)
 	want := "certbot-hook: attempt 1 failed, retrying in 1s: posting to http://" + down + "/write: dial tcp " + down + ": connect: connection refused\n" +
 		"certbot-hook: attempt 2 failed, retrying in 2s: posting to http://" + down + "/write: dial tcp " + down + ": connect: connection refused\n" +
@@ -203,7 +202,7 @@ func TestReportServerDownThenUp(t *testing.T) {
 	delete(f.env, "CERTEXPIRY_HOOK_URL")
 	f.now = f.now.Add(time.Hour)
 	f.env["RENEWED_DOMAINS"] = "test.example www.test.example"
-	code, stdout, stderr := f.run()
+	code, stdout, stderr := f.report(false)
 	if code != 0 || stdout != "certbot-hook: delivered 6 lines to URL/write\n" || stderr != "" {
 		t.Fatalf("second run: code %d stdout %q stderr %q", code, stdout, stderr)
 	}
@@ -216,7 +215,7 @@ func TestReport4xxNotRetried(t *testing.T) {
 	f := newFixture(t)
 	f.codes = []int{404}
 	f.body = `{"error":"database not found: \"telegraf\""}`
-	code, _, stderr := f.run()
+	code, _, stderr := f.report(false)
 	want := "certbot-hook: URL/write answered 404 Not Found: {\"error\":\"database not found: \\\"telegraf\\\"\"}\n" +
 		"certbot-hook: 3 lines stay in " + f.spool + " for the next run (or `telegraf-certexpiry certbot-hook flush`)\n"
 	if code != 1 || stderr != want || len(f.got) != 1 || len(f.slept) != 0 {
@@ -224,7 +223,7 @@ func TestReport4xxNotRetried(t *testing.T) {
 	}
 	// The operator fixes the database; flush delivers.
 	f.codes = []int{204}
-	code, stdout, stderr := f.run("flush")
+	code, stdout, stderr := f.flush()
 	if code != 0 || stdout != "certbot-hook: delivered 3 lines to URL/write\n" || stderr != "" || f.spooled() != "" {
 		t.Fatalf("flush: code %d stdout %q stderr %q spool %q", code, stdout, stderr, f.spooled())
 	}
@@ -237,7 +236,7 @@ func TestReportRedirectKeepsRenewal(t *testing.T) {
 			f := newFixture(t)
 			f.codes = []int{status, 200}
 			f.loc = "https://influx.example/write?db=telegraf"
-			code, stdout, stderr := f.run()
+			code, stdout, stderr := f.report(false)
 			want := "certbot-hook: URL/write answered " + strconv.Itoa(status) + " " + http.StatusText(status) + ": redirect to https://influx.example/write (query not shown); a write is never sent on to another address: set url to the address the server answers on\n" +
 				"certbot-hook: 3 lines stay in " + f.spool + " for the next run (or `telegraf-certexpiry certbot-hook flush`)\n"
 			if code != 1 || stdout != "" || stderr != want || len(f.got) != 1 || len(f.slept) != 0 {
@@ -254,7 +253,7 @@ func TestReport5xxRetriedThenAccepted(t *testing.T) {
 	f := newFixture(t)
 	f.codes = []int{503, 204}
 	f.body = "overloaded"
-	code, stdout, stderr := f.run()
+	code, stdout, stderr := f.report(false)
 	want := "certbot-hook: attempt 1 failed, retrying in 1s: URL/write answered 503 Service Unavailable: overloaded\n"
 	if code != 0 || stderr != want || stdout != "certbot-hook: delivered 3 lines to URL/write\n" || len(f.got) != 2 {
 		t.Fatalf("code %d requests %d stderr\n%s", code, len(f.got), stderr)
@@ -264,7 +263,7 @@ func TestReport5xxRetriedThenAccepted(t *testing.T) {
 func TestReportUnreadableLineage(t *testing.T) {
 	f := newFixture(t)
 	f.env["RENEWED_LINEAGE"] = filepath.Join(f.dir, "live", "missing")
-	code, stdout, stderr := f.run()
+	code, stdout, stderr := f.report(false)
 	p := filepath.Join(f.dir, "live", "missing", "cert.pem")
 	want := "certbot-hook: lineage certificate " + p + ": open " + p + ": no such file or directory; reporting the renewal without not_before, not_after and lifetime\n"
 	if code != 1 || stderr != want || stdout != "certbot-hook: delivered 3 lines to URL/write\n" {
@@ -279,14 +278,12 @@ func TestReportBadInput(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		env  map[string]string
-		args []string
 		code int
 		want string
 	}{
-		{"no domains", map[string]string{"RENEWED_DOMAINS": " "}, nil, 2,
+		{"no domains", map[string]string{"RENEWED_DOMAINS": " "}, 2,
 			"certbot-hook: RENEWED_DOMAINS is empty or unset: certbot sets it when it runs a deploy hook (to deliver the spool, run `telegraf-certexpiry certbot-hook flush`)\n"},
-		{"bad argument", nil, []string{"renew"}, 2, "certbot-hook: unexpected argument \"renew\" (subcommands: flush, install)\n"},
-		{"host unencodable", map[string]string{"CERTEXPIRY_HOOK_HOST": "bad\x01host"}, nil, 1,
+		{"host unencodable", map[string]string{"CERTEXPIRY_HOOK_HOST": "bad\x01host"}, 1,
 			"certbot-hook: renewal cannot be written as line protocol: invalid tag value host=\"bad\\x01host\"\n"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -294,7 +291,7 @@ func TestReportBadInput(t *testing.T) {
 			for k, v := range tc.env {
 				f.env[k] = v
 			}
-			code, _, stderr := f.run(tc.args...)
+			code, _, stderr := f.report(false)
 			want := strings.ReplaceAll(tc.want, "CONFIG", f.env["CERTEXPIRY_HOOK_CONFIG"])
 			if code != tc.code || stderr != want {
 				t.Fatalf("code %d stderr\n%q\nwant\n%q", code, stderr, want)
@@ -338,7 +335,7 @@ func TestSettingsProblemsSpoolFirst(t *testing.T) {
 			for k, v := range tc.env {
 				f.env[k] = v
 			}
-			code, stdout, stderr := f.run()
+			code, stdout, stderr := f.report(false)
 			want := "certbot-hook: " + strings.ReplaceAll(tc.want, "CONFIG", f.env["CERTEXPIRY_HOOK_CONFIG"]) + "\n" +
 				"certbot-hook: spooled 3 lines to " + f.spool + ", but delivered nothing: fix the settings above, then run `telegraf-certexpiry certbot-hook flush`\n"
 			if code != 2 || stdout != "" || stderr != want {
@@ -353,7 +350,7 @@ func TestSettingsProblemsSpoolFirst(t *testing.T) {
 			for k := range tc.env {
 				delete(f.env, k)
 			}
-			code, stdout, stderr = f.run("flush")
+			code, stdout, stderr = f.flush()
 			if code != 0 || stdout != "certbot-hook: delivered 3 lines to URL/write\n" || stderr != "" || f.spooled() != "" {
 				t.Fatalf("flush: code %d stdout %q stderr %q spool %q", code, stdout, stderr, f.spooled())
 			}
@@ -369,7 +366,7 @@ func TestSettingsProblemsSpoolFirst(t *testing.T) {
 func TestUnusableSettingsPrintRenewal(t *testing.T) {
 	f := newFixture(t)
 	f.env["CERTEXPIRY_HOOK_CONFIG"] = f.writeConfig("url = \n")
-	code, stdout, stderr := f.run()
+	code, stdout, stderr := f.report(false)
 	want := "certbot-hook: " + f.env["CERTEXPIRY_HOOK_CONFIG"] + ": toml: line 1 (last key \"url\"): expected value but found '\\n' instead\n" +
 		"certbot-hook: the renewal was NOT recorded: the settings do not say for certain where to spool it; the points below use the default measurement and no extra tags. Its 3 points follow, to be written by hand:\n" +
 		linesAt(f.now.UnixNano(), ","+f.certFields)
@@ -379,7 +376,7 @@ func TestUnusableSettingsPrintRenewal(t *testing.T) {
 	if len(f.got) != 0 || f.spooled() != "" {
 		t.Errorf("server got %q, spool %q", f.got, f.spooled())
 	}
-	code, stdout, stderr = f.run("--dry-run")
+	code, stdout, stderr = f.report(true)
 	want = "certbot-hook: " + f.env["CERTEXPIRY_HOOK_CONFIG"] + ": toml: line 1 (last key \"url\"): expected value but found '\\n' instead\n" +
 		"certbot-hook: dry run: with these settings a renewal would be spooled nowhere; its points would be printed on stderr\n"
 	if code != 2 || stdout != f.renewalLines() || stderr != want {
@@ -398,7 +395,7 @@ func TestTornLineInSpool(t *testing.T) {
 	if err := os.WriteFile(f.spool, []byte(old+"certbot_renewal,domain=x.example renewed_count=1 garbage\ncertbot_renewal,domain=all,host=web\\ 1 renewed_c"), 0o660); err != nil {
 		t.Fatal(err)
 	}
-	code, stdout, stderr := f.run()
+	code, stdout, stderr := f.report(false)
 	want := "certbot-hook: the spool ended in a line cut short by an earlier crash; moved it to " + f.spool + ".rejected: \"certbot_renewal,domain=all,host=web\\\\ 1 renewed_c\"\n" +
 		"certbot-hook: 1 lines are not valid points, moved to " + f.spool + ".rejected:\n" +
 		"certbot-hook: line 4 \"certbot_renewal,domain=x.example renewed_count=1 garbage\": column 50: invalid timestamp (\"garbage\")\n"
@@ -435,7 +432,7 @@ func TestNeitherSpoolNorServer(t *testing.T) {
 				f.env["CERTEXPIRY_HOOK_CONFIG"] = f.writeConfig("")
 				why = "the spool cannot take it and no url is set"
 			}
-			code, stdout, stderr := f.run()
+			code, stdout, stderr := f.report(false)
 			want += "certbot-hook: the renewal was NOT recorded: " + why + ". Its 3 points follow, to be written by hand:\n" +
 				linesAt(f.now.UnixNano(), ","+f.certFields)
 			if code != 1 || stdout != "" || stderr != want {
@@ -458,7 +455,7 @@ func (f *fixture) renewalLines() string {
 	defer func() { f.env = saved }()
 	f.env = map[string]string{"RENEWED_DOMAINS": saved["RENEWED_DOMAINS"], "RENEWED_LINEAGE": saved["RENEWED_LINEAGE"],
 		"CERTEXPIRY_HOOK_HOST": "web 1", "CERTEXPIRY_HOOK_CONFIG": empty}
-	code, stdout, stderr := f.run("--dry-run")
+	code, stdout, stderr := f.report(true)
 	if code != 0 || strings.Count(stdout, "\n") != 3 {
 		f.t.Fatalf("dry run for the expected lines: code %d stdout %q stderr %q", code, stdout, stderr)
 	}
@@ -475,7 +472,7 @@ func TestBadSettingsAndNoSpool(t *testing.T) {
 	}
 	f.env["CERTEXPIRY_HOOK_SPOOL"] = filepath.Join(blocker, "spool.lp")
 	f.env["CERTEXPIRY_HOOK_URL"] = "localhost:8086"
-	code, stdout, stderr := f.run()
+	code, stdout, stderr := f.report(false)
 	want := "certbot-hook: environment: CERTEXPIRY_HOOK_URL: \"localhost:8086\": want an http:// or https:// base URL such as http://127.0.0.1:8086\n" +
 		"certbot-hook: spool: mkdir " + blocker + ": not a directory\n" +
 		"certbot-hook: the renewal was NOT recorded: the spool cannot take it and the delivery settings are unusable. Its 3 points follow, to be written by hand:\n" +
@@ -500,7 +497,7 @@ func TestSpoolSymlinkRefused(t *testing.T) {
 	if err := os.Symlink(victim, f.spool); err != nil {
 		t.Fatal(err)
 	}
-	code, _, stderr := f.run()
+	code, _, stderr := f.report(false)
 	want := "certbot-hook: spool: refusing " + f.spool + ": it is a symbolic link; the spool directory may hold only regular files the spool made itself (the hook runs as root): remove it\n" +
 		"certbot-hook: wrote 3 lines to URL/write without spooling\n"
 	if code != 1 || stderr != want {
@@ -512,7 +509,7 @@ func TestSpoolSymlinkRefused(t *testing.T) {
 	if w := linesAt(f.now.UnixNano(), ","+f.certFields); len(f.got) != 1 || f.got[0] != w {
 		t.Errorf("server got %q", f.got)
 	}
-	code, _, stderr = f.run("flush")
+	code, _, stderr = f.flush()
 	if code != 1 || !strings.HasPrefix(stderr, "certbot-hook: spool: refusing "+f.spool+": it is a symbolic link;") || len(f.got) != 1 {
 		t.Errorf("flush: code %d stderr %q, %d requests", code, stderr, len(f.got))
 	}
@@ -523,7 +520,7 @@ func TestSpoolSymlinkRefused(t *testing.T) {
 func TestDryRunBadDeliverySettings(t *testing.T) {
 	f := newFixture(t)
 	f.env["CERTEXPIRY_HOOK_URL"] = "localhost:8086"
-	code, stdout, stderr := f.run("--dry-run")
+	code, stdout, stderr := f.report(true)
 	want := "certbot-hook: environment: CERTEXPIRY_HOOK_URL: \"localhost:8086\": want an http:// or https:// base URL such as http://127.0.0.1:8086\n" +
 		"certbot-hook: dry run: would append 3 lines to " + f.spool + ", then refuse to deliver until the settings are fixed\n"
 	if code != 2 || stdout != f.renewalLines() || stderr != want {
@@ -536,7 +533,7 @@ func TestDryRunBadDeliverySettings(t *testing.T) {
 
 func TestDryRun(t *testing.T) {
 	f := newFixture(t)
-	code, stdout, stderr := f.run("--dry-run")
+	code, stdout, stderr := f.report(true)
 	if code != 0 || stdout != linesAt(f.now.UnixNano(), ","+f.certFields) {
 		t.Fatalf("code %d stdout %q", code, stdout)
 	}
@@ -551,7 +548,7 @@ func TestDryRun(t *testing.T) {
 func TestSpoolOnly(t *testing.T) {
 	f := newFixture(t)
 	f.env["CERTEXPIRY_HOOK_CONFIG"] = f.writeConfig("[tags]\nenv = \"prod\"\n")
-	code, stdout, stderr := f.run()
+	code, stdout, stderr := f.report(false)
 	want := "certbot-hook: spooled 3 lines to " + f.spool + "; no url is set, so the certexpiry Telegraf input (certbot_spool) delivers them\n"
 	if code != 0 || stdout != want || stderr != "" {
 		t.Fatalf("code %d stdout %q stderr %q", code, stdout, stderr)
@@ -559,7 +556,7 @@ func TestSpoolOnly(t *testing.T) {
 	if s := f.spooled(); !strings.HasPrefix(s, "certbot_renewal,domain=all,env=prod,host=web\\ 1 renewed_count=2,") {
 		t.Errorf("spool %q", s)
 	}
-	code, _, stderr = f.run("flush")
+	code, _, stderr = f.flush()
 	if want := "certbot-hook: flush: no url is set in " + f.env["CERTEXPIRY_HOOK_CONFIG"] + " or CERTEXPIRY_HOOK_URL: nowhere to deliver " + f.spool + "\n"; code != 2 || stderr != want {
 		t.Errorf("flush without url: %d %q", code, stderr)
 	}
@@ -572,32 +569,10 @@ func TestSpoolUnwritableStillDelivers(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.env["CERTEXPIRY_HOOK_SPOOL"] = filepath.Join(blocker, "spool.lp") // parent is a file
-	code, _, stderr := f.run()
+	code, _, stderr := f.report(false)
 	want := "certbot-hook: spool: mkdir " + blocker + ": not a directory\n" +
 		"certbot-hook: wrote 3 lines to URL/write without spooling\n"
 	if code != 1 || stderr != want || len(f.got) != 1 {
 		t.Fatalf("code %d stderr\n%s\nwant\n%s", code, stderr, want)
-	}
-}
-
-func TestInstallCommand(t *testing.T) {
-	f := newFixture(t)
-	hooks := filepath.Join(f.dir, "renewal-hooks", "deploy")
-	cfg := f.env["CERTEXPIRY_HOOK_CONFIG"]
-	code, stdout, stderr := f.run("install", "--dir", hooks, "--config", cfg)
-	path := filepath.Join(hooks, "telegraf-certexpiry")
-	if want := "certbot-hook: installed " + path + ": runs " + f.exe + " certbot-hook -config " + cfg + " after each renewal\n"; code != 0 || stdout != want || stderr != "" {
-		t.Fatalf("code %d stdout %q stderr %q", code, stdout, stderr)
-	}
-	b, _ := os.ReadFile(path)
-	if !strings.HasSuffix(string(b), "exec '"+f.exe+"' certbot-hook -config '"+cfg+"'\n") {
-		t.Errorf("script %q", b)
-	}
-	// A config that would fail at renewal time is refused now.
-	bad := filepath.Join(f.dir, "bad.toml")
-	os.WriteFile(bad, []byte("urll = \"x\"\n"), 0o600)
-	code, _, stderr = f.run("install", "--dir", hooks, "--config", bad, "--name", "other")
-	if !strings.HasPrefix(stderr, "certbot-hook: install: the hook would fail: "+bad+": urll: unknown setting") || code != 2 {
-		t.Errorf("bad config: %d %q", code, stderr)
 	}
 }
