@@ -1,7 +1,6 @@
 package k8s
 
 import (
-	"bufio"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -499,25 +498,37 @@ func BenchmarkScale(b *testing.B) {
 	}
 }
 
-// pluginProcess is the plugin binary driven as execd drives it.
+// pluginProcess is the plugin binary driven as execd drives it. Its stdout goes to a file
+// that gather reads as it grows: read through a pipe, the reader — one goroutine among the
+// TLS listeners' hundreds in this process — fell behind, the pipe filled and the plugin's
+// workers waited on it, which measured this process's scheduling, not the plugin.
 type pluginProcess struct {
-	cmd    *exec.Cmd
-	stdin  io.WriteCloser
-	lines  *bufio.Scanner
-	stderr *strings.Builder
-	start  time.Time
+	cmd     *exec.Cmd
+	stdin   io.WriteCloser
+	out     *os.File
+	pending []byte
+	stderr  *strings.Builder
+	start   time.Time
+	exited  chan struct{}
 }
 
 func startPlugin(b *testing.B, bin, conf string) *pluginProcess {
-	p := &pluginProcess{cmd: exec.Command(bin, "-config", conf, "-poll_interval_disabled"), stderr: &strings.Builder{}}
+	p := &pluginProcess{cmd: exec.Command(bin, "-config", conf, "-poll_interval_disabled"), stderr: &strings.Builder{}, exited: make(chan struct{})}
 	var err error
 	if p.stdin, err = p.cmd.StdinPipe(); err != nil {
 		b.Fatal(err)
 	}
-	stdout, err := p.cmd.StdoutPipe()
+	path := filepath.Join(b.TempDir(), "stdout")
+	w, err := os.Create(path)
 	if err != nil {
 		b.Fatal(err)
 	}
+	defer w.Close() // the child has its own descriptor
+	if p.out, err = os.Open(path); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { p.out.Close() })
+	p.cmd.Stdout = w
 	p.cmd.Stderr = p.stderr
 	if extra := os.Getenv(ScaleChildEnv); extra != "" {
 		p.cmd.Env = append(os.Environ(), extra) // e.g. GODEBUG=gctrace=1 to see the plugin's heap
@@ -526,15 +537,50 @@ func startPlugin(b *testing.B, bin, conf string) *pluginProcess {
 	if err := p.cmd.Start(); err != nil {
 		b.Fatal(err)
 	}
-	p.lines = bufio.NewScanner(stdout)
-	p.lines.Buffer(make([]byte, 1<<20), 1<<20)
+	go func() { _ = p.cmd.Wait(); close(p.exited) }()
 	return p
 }
 
 func (p *pluginProcess) stop() {
 	_ = p.cmd.Process.Signal(syscall.SIGTERM)
 	_ = p.stdin.Close()
-	_ = p.cmd.Wait()
+	<-p.exited
+}
+
+// nextLine returns the next complete line of the plugin's output, waiting for it up to the
+// deadline; false when the plugin exited or the deadline passed.
+func (p *pluginProcess) nextLine(deadline time.Time) (string, bool) {
+	buf := make([]byte, 256<<10)
+	for {
+		if i := bytesIndexNL(p.pending); i >= 0 {
+			line := string(p.pending[:i])
+			p.pending = p.pending[i+1:]
+			return line, true
+		}
+		n, _ := p.out.Read(buf)
+		if n > 0 {
+			p.pending = append(p.pending, buf[:n]...)
+			continue
+		}
+		select {
+		case <-p.exited:
+			return "", false
+		default:
+		}
+		if time.Now().After(deadline) {
+			return "", false
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func bytesIndexNL(b []byte) int {
+	for i, c := range b {
+		if c == '\n' {
+			return i
+		}
+	}
+	return -1
 }
 
 // gatherResult is what one gather's rows said.
@@ -568,15 +614,17 @@ func (p *pluginProcess) gather(b *testing.B, probes int) gatherResult {
 	res := gatherResult{statuses: map[string]int{}}
 	seen := make(map[string]bool, probes)
 	rows := 0
-	for (rows < probes || res.discovery == "") && p.lines.Scan() {
-		line := p.lines.Text()
+	deadline := start.Add(15 * time.Minute)
+	for rows < probes || res.discovery == "" {
+		line, ok := p.nextLine(deadline)
+		if !ok {
+			break
+		}
 		switch {
 		case strings.HasPrefix(line, "cert_expiry_discovery,"):
 			res.discovery = line
 		case strings.HasPrefix(line, "cert_expiry,"):
 			rows++
-			// The reader competes with the plugin for the 2 cores: find the three tags
-			// needed with plain string searches.
 			head, _, _ := strings.Cut(line, " ")
 			pod, domain, status := tagValue(head, "pod"), tagValue(head, "domain"), tagValue(head, "status")
 			key := pod + " " + domain
@@ -592,7 +640,7 @@ func (p *pluginProcess) gather(b *testing.B, probes int) gatherResult {
 	}
 	res.took = time.Since(start)
 	if rows < probes || res.discovery == "" {
-		b.Fatalf("gather: %d rows of %d, discovery %q (%v)\nstderr:\n%s", rows, probes, res.discovery, p.lines.Err(), p.stderr)
+		b.Fatalf("gather: %d rows of %d, discovery %q\nstderr:\n%s", rows, probes, res.discovery, p.stderr)
 	}
 	return res
 }

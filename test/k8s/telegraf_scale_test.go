@@ -161,6 +161,9 @@ func runTelegrafScale(b *testing.B, plugin, pluginConf string, pods int) {
 			n, _ := strconv.Atoi(m[1])
 			dropped += n
 		}
+		if gathers > 0 && buffered == 0 {
+			b.Fatalf("telegraf buffered no rows in %d intervals:\n%s", gathers, tail(out, 4000))
+		}
 		b.ReportMetric(float64(pods), "pods")
 		b.ReportMetric(float64(telegrafRSS)/(1<<20), "telegraf_peak_rss_MiB")
 		b.ReportMetric(float64(pluginRSS)/(1<<20), "plugin_peak_rss_MiB")
