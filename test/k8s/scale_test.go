@@ -506,7 +506,8 @@ type pluginProcess struct {
 	cmd     *exec.Cmd
 	stdin   io.WriteCloser
 	out     *os.File
-	pending []byte
+	buf     []byte // read buffer, reused: allocating one per line made this process collect
+	pending []byte // garbage, and slowed the TLS listeners, in the middle of the gather
 	stderr  *strings.Builder
 	start   time.Time
 	exited  chan struct{}
@@ -550,16 +551,18 @@ func (p *pluginProcess) stop() {
 // nextLine returns the next complete line of the plugin's output, waiting for it up to the
 // deadline; false when the plugin exited or the deadline passed.
 func (p *pluginProcess) nextLine(deadline time.Time) (string, bool) {
-	buf := make([]byte, 256<<10)
+	if p.buf == nil {
+		p.buf = make([]byte, 256<<10)
+	}
 	for {
 		if i := bytesIndexNL(p.pending); i >= 0 {
 			line := string(p.pending[:i])
 			p.pending = p.pending[i+1:]
 			return line, true
 		}
-		n, _ := p.out.Read(buf)
+		n, _ := p.out.Read(p.buf)
 		if n > 0 {
-			p.pending = append(p.pending, buf[:n]...)
+			p.pending = append(p.pending, p.buf[:n]...)
 			continue
 		}
 		select {
