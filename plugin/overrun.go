@@ -12,13 +12,19 @@ import (
 // means the gather used up practically the whole interval anyway.
 const backToBack = 50 * time.Millisecond
 
+// minJudged is the shortest gather judged: a gather shorter than that followed at once by
+// the next is a caller gathering in a loop (a test, a one-off check), not a gather outrunning
+// Telegraf's interval, which is whole seconds.
+const minJudged = time.Second
+
 // overrunWatch notices gathers that take longer than the time between two gather requests.
 // Telegraf's shim keeps at most one request waiting and drops the others, so such gathers run
 // back to back, rows arrive late and some intervals get none. The plugin sees only when each
 // Gather starts and ends: when a gather starts within backToBack of the previous one's end, a
 // request was waiting. The time between requests is known from any two gathers whose second
 // found the plugin idle (then it started when its request came). The first gather, which also
-// waits for the informers' first LIST, is not judged. It warns once per process.
+// waits for the informers' first LIST, is not judged, nor is one shorter than minJudged. It
+// warns once per process.
 type overrunWatch struct {
 	mu        sync.Mutex
 	gathers   int
@@ -43,11 +49,11 @@ func (w *overrunWatch) begin(start time.Time) (warning string) {
 		}
 		return ""
 	}
-	if w.gathers < 2 || w.warned {
+	took := w.lastEnd.Sub(w.lastStart)
+	if w.gathers < 2 || w.warned || took < minJudged {
 		return ""
 	}
 	w.warned = true
-	took := w.lastEnd.Sub(w.lastStart)
 	if w.interval == 0 {
 		return fmt.Sprintf("a gather took %s and the next gather request was already waiting when it ended: requests come more often than every %s", round(took), round(took))
 	}
@@ -61,7 +67,7 @@ func (w *overrunWatch) end(end time.Time) (warning string) {
 	defer w.mu.Unlock()
 	w.lastEnd = end
 	took := end.Sub(w.lastStart)
-	if w.gathers < 2 || w.warned || w.interval == 0 || took <= w.interval {
+	if w.gathers < 2 || w.warned || w.interval == 0 || took <= w.interval || took < minJudged {
 		return ""
 	}
 	w.warned = true

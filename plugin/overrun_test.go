@@ -155,3 +155,15 @@ func TestOverrunIgnoresFirstGatherAndNearMisses(t *testing.T) {
 		t.Fatalf("warnings: %q", w)
 	}
 }
+
+// Gathers called in a loop (a test, a one-off check) run back to back but are quick: no
+// overrun.
+func TestOverrunIgnoresQuickGathersInALoop(t *testing.T) {
+	c, clock, log := overrunPlugin(t, false)
+	for i := range 10 {
+		clock.gatherAt(t, c, float64(i)*0.2, float64(i)*0.2+0.2)
+	}
+	if w := warnings(log); len(w) != 0 {
+		t.Fatalf("warnings: %q", w)
+	}
+}

@@ -124,6 +124,38 @@ func BenchmarkFloorTLSDial(b *testing.B) {
 	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N*len(s.probes)), "µs/probe")
 }
 
+// BenchmarkFloorTLSDialVerify is the floor with the work the engine cannot skip: tls.Dial
+// verifying the chain against the same roots.
+func BenchmarkFloorTLSDialVerify(b *testing.B) {
+	s := newBenchScene(b, 20, 50, 0)
+	roots := s.roots.Pool()
+	b.ResetTimer()
+	for range b.N {
+		next := make(chan target.Probe)
+		var wg sync.WaitGroup
+		for range DefaultConcurrency {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for pr := range next {
+					addr := net.JoinHostPort(pr.Target.Address, strconv.Itoa(pr.Port))
+					c, err := tls.DialWithDialer(&net.Dialer{Timeout: 5 * time.Second}, "tcp", addr, &tls.Config{ServerName: pr.Domain, RootCAs: roots})
+					if err != nil {
+						panic(fmt.Sprint(addr, err))
+					}
+					c.Close()
+				}
+			}()
+		}
+		for _, pr := range s.probes {
+			next <- pr
+		}
+		close(next)
+		wg.Wait()
+	}
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N*len(s.probes)), "µs/probe")
+}
+
 // BenchmarkGatherHanging10pct: 1,000 probes of which 100 (two listeners × 50 domains) accept and
 // never handshake, timeout 1 s, default concurrency. The target: the gather ends within the
 // per-probe timeout plus 1 s. Reported as gather_s.
