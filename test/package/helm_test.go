@@ -203,6 +203,12 @@ func checkRenderedWorkload(t *testing.T, admin kubernetes.Interface, c helmCase,
 	if p.Kubernetes == nil || p.Kubernetes.Scope != wantScope || !reflect.DeepEqual(p.Kubernetes.PortNames, []string{"https"}) {
 		t.Errorf("rendered plugin.conf: kubernetes %+v\n%s", p.Kubernetes, cm.Data["plugin.conf"])
 	}
+	// certManager.enabled adds the cert_manager table, scoped like pod discovery.
+	if wantCM := strings.Contains(c.values, "certManager:\n  enabled: true"); wantCM != (p.CertManager != nil) {
+		t.Errorf("rendered plugin.conf: cert_manager table present = %v, want %v\n%s", p.CertManager != nil, wantCM, cm.Data["plugin.conf"])
+	} else if wantCM && !reflect.DeepEqual(p.CertManager.Namespaces, p.Kubernetes.Namespaces) {
+		t.Errorf("rendered plugin.conf: cert_manager namespaces %v, want pod discovery's %v", p.CertManager.Namespaces, p.Kubernetes.Namespaces)
+	}
 }
 
 // basicUserRules are what every authenticated identity may do (system:basic-user): not the
