@@ -265,7 +265,7 @@ func TestReportUnreadableLineage(t *testing.T) {
 	f.env["RENEWED_LINEAGE"] = filepath.Join(f.dir, "live", "missing")
 	code, stdout, stderr := f.report(false)
 	p := filepath.Join(f.dir, "live", "missing", "cert.pem")
-	want := "certbot-hook: lineage certificate " + p + ": open " + p + ": no such file or directory; reporting the renewal without not_before, not_after and lifetime\n"
+	want := "certbot-hook: lineage certificate " + p + ": open " + p + ": no such file or directory; reporting the renewal without its certificate fields (validity, lifetime, serial, fingerprints)\n"
 	if code != 1 || stderr != want || stdout != "certbot-hook: delivered 3 lines to URL/write\n" {
 		t.Fatalf("code %d stderr\n%s\nwant\n%s", code, stderr, want)
 	}

@@ -51,7 +51,7 @@ func (d Env) Report(ctx context.Context, configPath string, dryRun bool) int {
 	// A renewal whose certificate cannot be read is still a renewal: report it without the
 	// certificate's fields, and fail so that certbot's log shows the problem.
 	if cert, err := lineage.ReadCert(d.Getenv(EnvLineage)); err != nil {
-		d.Logf("%v; reporting the renewal without not_before, not_after and lifetime", err)
+		d.Logf("%v; reporting the renewal without its certificate fields (validity, lifetime, serial, fingerprints)", err)
 		code = ExitFailed
 	} else {
 		r.Cert = &cert
