@@ -3,7 +3,6 @@ package plugin
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"sync/atomic"
 	"time"
 
@@ -43,22 +42,11 @@ func buildDynamicClient(cfg *certmanager.Config, requests *atomic.Int64) (dynami
 	if err != nil {
 		return nil, fmt.Errorf("cert_manager: %w", err)
 	}
-	rc.WrapTransport = func(rt http.RoundTripper) http.RoundTripper { return countingRoundTripper{next: rt, n: requests} }
-	c, err := dynamic.NewForConfig(rc)
+	c, err := dynamic.NewForConfig(discovery.CountRequests(rc, requests))
 	if err != nil {
 		return nil, fmt.Errorf("cert_manager: building the client: %w", err)
 	}
 	return c, nil
-}
-
-type countingRoundTripper struct {
-	next http.RoundTripper
-	n    *atomic.Int64
-}
-
-func (t countingRoundTripper) RoundTrip(r *http.Request) (*http.Response, error) {
-	t.n.Add(1)
-	return t.next.RoundTrip(r)
 }
 
 // start builds the client and starts the informers in the background (called from Start).

@@ -74,21 +74,29 @@ func describeKubeconfig(s *Settings, getenv func(string) string) string {
 // NewClient builds a clientset from cfg whose every HTTP request, retries included,
 // increments requests (when not nil).
 func NewClient(cfg *rest.Config, requests *atomic.Int64) (kubernetes.Interface, error) {
-	cfg = rest.CopyConfig(cfg)
-	if requests != nil {
-		inner := cfg.WrapTransport
-		cfg.WrapTransport = func(rt http.RoundTripper) http.RoundTripper {
-			if inner != nil {
-				rt = inner(rt)
-			}
-			return countingTransport{next: rt, n: requests}
-		}
-	}
-	client, err := kubernetes.NewForConfig(cfg)
+	client, err := kubernetes.NewForConfig(CountRequests(cfg, requests))
 	if err != nil {
 		return nil, fmt.Errorf("kubernetes: building the client: %w", err)
 	}
 	return client, nil
+}
+
+// CountRequests returns a copy of cfg whose every HTTP request, retries included, increments
+// requests; with requests nil it returns cfg unchanged. Any transport wrapper cfg already
+// has stays in place, inside the counter.
+func CountRequests(cfg *rest.Config, requests *atomic.Int64) *rest.Config {
+	if requests == nil {
+		return cfg
+	}
+	cfg = rest.CopyConfig(cfg)
+	inner := cfg.WrapTransport
+	cfg.WrapTransport = func(rt http.RoundTripper) http.RoundTripper {
+		if inner != nil {
+			rt = inner(rt)
+		}
+		return countingTransport{next: rt, n: requests}
+	}
+	return cfg
 }
 
 type countingTransport struct {
