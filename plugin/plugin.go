@@ -129,8 +129,17 @@ func (c *CertExpiry) Init() error {
 	return nil
 }
 
-// Start starts Kubernetes discovery, if configured; it does not wait for it to sync.
+// Start logs what the plugin will probe (one info line) and starts Kubernetes discovery, if
+// configured; it does not wait for it to sync.
 func (c *CertExpiry) Start(telegraf.Accumulator) error {
+	if c.Log != nil {
+		c.Log.Info(c.startupSummary())
+	}
+	return c.start()
+}
+
+// start is Start without the start-up line, for RunOnce (the check command prints its own).
+func (c *CertExpiry) start() error {
 	ctx, cancel := context.WithCancel(context.Background())
 	c.started, c.cancel = ctx, cancel
 	if c.kube != nil {

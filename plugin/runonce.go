@@ -50,7 +50,7 @@ func (c *CertExpiry) RunOnce(ctx context.Context, emit func(probe.Result)) (Run,
 	if c.prober == nil {
 		return Run{}, errRunOnceBeforeInit
 	}
-	if err := c.Start(nil); err != nil {
+	if err := c.start(); err != nil {
 		return Run{}, err
 	}
 	defer c.Stop()
