@@ -302,7 +302,7 @@ func TestInfluxQLCertExpiryTick(t *testing.T) {
 	}
 	expiryAlert(t, s, one[*pipeline.AlertNode](t, s))
 	fixedThresholds(t, "influxql/cert_expiry.tick")
-	documentedVars(t, s, "warn_days", "crit_days", "period", "every", "topic", "log_file", "id", "message")
+	documentedVars(t, s, "db", "rp", "warn_days", "crit_days", "period", "every", "topic", "log_file", "id", "message")
 }
 
 // statusAlert checks the crit rule and messages shared by both status tasks.
@@ -359,7 +359,7 @@ func TestInfluxQLCertStatusTick(t *testing.T) {
 		t.Errorf("groupBy %v, want %v", q.Dimensions, probeGroup)
 	}
 	statusAlert(t, s, one[*pipeline.AlertNode](t, s))
-	documentedVars(t, s, "period", "every", "topic", "log_file", "id", "message")
+	documentedVars(t, s, "db", "rp", "period", "every", "topic", "log_file", "id", "message")
 }
 
 // deadmanAlert checks the deadman built by |deadman(0.0, interval): a stats node every
@@ -408,7 +408,7 @@ func TestInfluxQLCertDeadmanTick(t *testing.T) {
 		t.Errorf("groupBy %v, want [host]", q.Dimensions)
 	}
 	deadmanAlert(t, s)
-	documentedVars(t, s, "period", "every", "interval", "topic", "log_file", "id", "message")
+	documentedVars(t, s, "db", "rp", "period", "every", "interval", "topic", "log_file", "id", "message")
 }
 
 // runEvals applies the script's eval nodes, in order, to a point whose "time" is the
@@ -538,5 +538,5 @@ func TestInfluxQLMissedRenewalTick(t *testing.T) {
 	if got, want := render(t, a.Id, "missed_renewal", "OK", point{tags: tags}), "missed_renewal:blog.example.test@beta"; got != want {
 		t.Errorf("id %q, want %q", got, want)
 	}
-	documentedVars(t, s, "period", "fallback_days", "every", "topic", "log_file", "id", "message")
+	documentedVars(t, s, "db", "rp", "period", "fallback_days", "every", "topic", "log_file", "id", "message")
 }
