@@ -8,8 +8,15 @@ import (
 // Chronograf dashboard export (Dashboards → Import), Flux cells for InfluxDB 1.8 with Flux
 // enabled. The shapes follow Chronograf's DashboardFile (meta + dashboard) and DashboardCell.
 
-// chronografBucket is InfluxDB 1.8's "database/retention-policy" bucket.
-const chronografBucket = `"telegraf/autogen"`
+// chronografBucket is how every cell names its bucket: the dashboard's template variable
+// :bucket:, which Chronograf (1.10) passes to Flux as v.bucket. Its default is InfluxDB 1.8's
+// "database/retention-policy" of Telegraf's default database; users change it in the
+// dashboard's variable bar, not in every query.
+const (
+	chronografBucket        = "v.bucket"
+	chronografBucketVar     = ":bucket:"
+	chronografBucketDefault = "telegraf/autogen"
+)
 
 // chronografSource is the source the cells point at; the import dialog lets the user map it.
 const chronografSource = "/chronograf/v1/sources/1"
@@ -37,7 +44,30 @@ type cgDashboard struct {
 	Organization string       `json:"organization"`
 }
 
-type cgTemplate struct{}
+// cgTemplate is a dashboard template variable (Chronograf's Template: TemplateVar, id, type,
+// label). A "text" variable is a free-text box in the dashboard's variable bar; its one value
+// has type "constant".
+type cgTemplate struct {
+	TempVar string            `json:"tempVar"`
+	Values  []cgTemplateValue `json:"values"`
+	ID      string            `json:"id"`
+	Type    string            `json:"type"`
+	Label   string            `json:"label"`
+}
+
+type cgTemplateValue struct {
+	Value    string `json:"value"`
+	Type     string `json:"type"`
+	Selected bool   `json:"selected"`
+}
+
+// textTemplate is a free-text template variable with its default value.
+func textTemplate(tempVar, value, label string) cgTemplate {
+	return cgTemplate{
+		TempVar: tempVar, ID: cellID("template " + tempVar), Type: "text", Label: label,
+		Values: []cgTemplateValue{{Value: value, Type: "constant", Selected: true}},
+	}
+}
 
 type cgCell struct {
 	I              string            `json:"i"`
@@ -140,7 +170,10 @@ func chronografDashboard(root string) (cgFile, error) {
 			ChronografVersion: "1.10.0",
 			Sources:           map[string]cgSource{"1": {Name: "InfluxDB 1.8 (Flux enabled)", Link: chronografSource}},
 		},
-		Dashboard: cgDashboard{Templates: []cgTemplate{}, Name: dashboardName, Organization: "default"},
+		Dashboard: cgDashboard{
+			Templates: []cgTemplate{textTemplate(chronografBucketVar, chronografBucketDefault, `bucket ("database/retention-policy")`)},
+			Name:      dashboardName, Organization: "default",
+		},
 	}
 	for _, c := range cells {
 		q, err := dashboardQuery(root, c.File, c.params(chronografBucket))

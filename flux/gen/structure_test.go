@@ -211,8 +211,44 @@ func chronografProblems(doc any) []string {
 	if dash["name"] == "" || dash["name"] == nil {
 		p = append(p, "dashboard: no name")
 	}
-	if _, ok := dash["templates"].([]any); !ok {
+	templates, ok := dash["templates"].([]any)
+	if !ok {
 		p = append(p, "dashboard: templates must be an array")
+	}
+	// Chronograf passes each custom template variable :name: to Flux as v.name, next to the
+	// time range; the checks are those of its server (ValidTemplateRequest).
+	provided := []string{"timeRangeStart", "timeRangeStop", "windowPeriod"}
+	for i, tv := range templates {
+		tmpl, _ := tv.(obj)
+		name, _ := tmpl["tempVar"].(string)
+		what := fmt.Sprintf("template %d (%s)", i, name)
+		if len(name) < 3 || !strings.HasPrefix(name, ":") || !strings.HasSuffix(name, ":") {
+			p = append(p, what+": tempVar must be :name:")
+		} else if bare := name[1 : len(name)-1]; slices.Contains(provided, bare) {
+			p = append(p, what+": defined twice")
+		} else {
+			provided = append(provided, bare)
+		}
+		if !slices.Contains([]any{"constant", "csv", "fieldKeys", "tagKeys", "tagValues", "measurements", "databases", "map", "influxql", "text", "flux"}, tmpl["type"]) {
+			p = append(p, fmt.Sprintf("%s: type %v", what, tmpl["type"]))
+		}
+		if id, _ := tmpl["id"].(string); id == "" {
+			p = append(p, what+": no id")
+		}
+		values, _ := tmpl["values"].([]any)
+		selected := 0
+		for _, v := range values {
+			vo, _ := v.(obj)
+			if !slices.Contains([]any{"csv", "map", "fieldKey", "tagKey", "tagValue", "measurement", "database", "constant", "influxql", "flux"}, vo["type"]) {
+				p = append(p, fmt.Sprintf("%s: value type %v", what, vo["type"]))
+			}
+			if vo["selected"] == true {
+				selected++
+			}
+		}
+		if selected != 1 {
+			p = append(p, fmt.Sprintf("%s: %d selected values, want 1", what, selected))
+		}
 	}
 	cells, _ := dash["cells"].([]any)
 	if len(cells) == 0 {
@@ -251,8 +287,8 @@ func chronografProblems(doc any) []string {
 				p = append(p, fmt.Sprintf("%s: source %v is not in meta.sources", name, qo["source"]))
 			}
 			for _, ref := range vRefs(text) {
-				if !slices.Contains([]string{"timeRangeStart", "timeRangeStop", "windowPeriod"}, ref) {
-					p = append(p, fmt.Sprintf("%s: v.%s is not provided by Chronograf", name, ref))
+				if !slices.Contains(provided, ref) {
+					p = append(p, fmt.Sprintf("%s: v.%s is neither a built-in nor a template variable of the dashboard", name, ref))
 				}
 			}
 		}
@@ -332,11 +368,21 @@ func TestChronografDashboardStructure(t *testing.T) {
 		t.Fatalf("%s:\n%s", chronografPath, strings.Join(p, "\n"))
 	}
 	cellAt := func(d any, i int) obj { return d.(obj)["dashboard"].(obj)["cells"].([]any)[i].(obj) }
+	// The bucket is the dashboard's template variable, by default the database/retention-policy
+	// bucket InfluxDB 1.8 needs; no query names a bucket of its own.
 	for i := range cells {
 		q := cellAt(doc, i)["queries"].([]any)[0].(obj)["query"].(string)
-		if !strings.Contains(q, `bucket = "telegraf/autogen"`) {
-			t.Errorf("cell %d: InfluxDB 1.8 needs the database/retention-policy bucket, query:\n%s", i, q)
+		if !strings.Contains(q, "\nbucket = v.bucket\n") || strings.Contains(q, "telegraf") {
+			t.Errorf("cell %d: want bucket = v.bucket and no database named in the query:\n%s", i, q)
 		}
+	}
+	templates := doc.(obj)["dashboard"].(obj)["templates"].([]any)
+	if len(templates) != 1 {
+		t.Fatalf("templates %v, want only :bucket:", templates)
+	}
+	bucket := templates[0].(obj)
+	if bucket["tempVar"] != ":bucket:" || bucket["type"] != "text" || bucket["values"].([]any)[0].(obj)["value"] != "telegraf/autogen" {
+		t.Errorf("template %v, want the text variable :bucket: = telegraf/autogen", bucket)
 	}
 	for _, c := range []struct {
 		name  string
@@ -346,11 +392,17 @@ func TestChronografDashboardStructure(t *testing.T) {
 		{"overlap", func(d any) { cellAt(d, 4)["x"] = 6.0 }, "cell 4 (Probes by status) overlaps cell 3 (Soonest-expiring certificates)"},
 		{"cell type", func(d any) { cellAt(d, 0)["type"] = "Table" }, "cell 0 (Overdue renewals): type Table"},
 		{"query type", func(d any) { cellAt(d, 0)["queries"].([]any)[0].(obj)["type"] = "flux2" }, "cell 0 (Overdue renewals): query type flux2"},
-		{"v.bucket", func(d any) {
+		{"undefined variable", func(d any) {
 			q := cellAt(d, 1)["queries"].([]any)[0].(obj)
-			q["query"] = strings.Replace(q["query"].(string), `"telegraf/autogen"`, "v.bucket", 1)
+			q["query"] = strings.Replace(q["query"].(string), "v.bucket", "v.bukket", 1)
 			q["queryConfig"].(obj)["rawText"] = q["query"]
-		}, "cell 1 (Renewal age per domain and host): v.bucket is not provided by Chronograf"},
+		}, "cell 1 (Renewal age per domain and host): v.bukket is neither a built-in nor a template variable of the dashboard"},
+		{"template removed", func(d any) { d.(obj)["dashboard"].(obj)["templates"] = []any{} }, "cell 0 (Overdue renewals): v.bucket is neither a built-in nor a template variable of the dashboard"},
+		{"template type", func(d any) { d.(obj)["dashboard"].(obj)["templates"].([]any)[0].(obj)["type"] = "textbox" }, "template 0 (:bucket:): type textbox"},
+		{"template name", func(d any) { d.(obj)["dashboard"].(obj)["templates"].([]any)[0].(obj)["tempVar"] = "bucket" }, "template 0 (bucket): tempVar must be :name:"},
+		{"built-in shadowed", func(d any) {
+			d.(obj)["dashboard"].(obj)["templates"].([]any)[0].(obj)["tempVar"] = ":timeRangeStart:"
+		}, "template 0 (:timeRangeStart:): defined twice"},
 		{"color", func(d any) { cellAt(d, 2)["colors"].([]any)[0].(obj)["hex"] = "#31C0F" }, ""},
 		{"repeated id", func(d any) { cellAt(d, 1)["i"] = cellAt(d, 0)["i"] }, ""},
 	} {
