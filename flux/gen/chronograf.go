@@ -180,26 +180,7 @@ func chronografDashboard(root string) (cgFile, error) {
 		if err != nil {
 			return cgFile{}, err
 		}
-		cc := cgCell{
-			I: cellID(c.Name), X: c.X, Y: c.Y, W: c.W, H: c.H, Name: c.Name,
-			Queries: []cgQuery{{
-				Query: q,
-				QueryConfig: cgQueryConfig{
-					Fields: []struct{}{}, Tags: map[string][]string{}, GroupBy: cgGroupBy{Tags: []string{}},
-					RawText: q, Shifts: []struct{}{},
-				},
-				Source: chronografSource,
-				Type:   "flux",
-			}},
-			Axes:           chronografAxes(""),
-			Colors:         []cgColor{},
-			TableOptions:   cgTableOptions{VerticalTimeAxis: true, SortBy: cgField{Visible: true}, Wrapping: "truncate", FixFirstColumn: true},
-			FieldOptions:   []cgField{},
-			TimeFormat:     "YYYY-MM-DD HH:mm:ss",
-			DecimalPlaces:  cgDecimalPlaces{IsEnforced: true, Digits: 1},
-			Note:           c.Note,
-			NoteVisibility: "showWhenNoData",
-		}
+		cc := chronografCell(c.Name, c.Note, q, "flux", c.X, c.Y, c.W, c.H)
 		switch c.Kind {
 		case kindTable:
 			cc.Type = "table"
@@ -215,4 +196,29 @@ func chronografDashboard(root string) (cgFile, error) {
 		f.Dashboard.Cells = append(f.Dashboard.Cells, cc)
 	}
 	return f, nil
+}
+
+// chronografCell is a cell with one raw query of the given type ("flux" or "influxql"),
+// shown as a table until the caller says otherwise.
+func chronografCell(name, note, q, queryType string, x, y, w, h int) cgCell {
+	return cgCell{
+		I: cellID(name), X: x, Y: y, W: w, H: h, Name: name,
+		Queries: []cgQuery{{
+			Query: q,
+			QueryConfig: cgQueryConfig{
+				Fields: []struct{}{}, Tags: map[string][]string{}, GroupBy: cgGroupBy{Tags: []string{}},
+				RawText: q, Shifts: []struct{}{},
+			},
+			Source: chronografSource,
+			Type:   queryType,
+		}},
+		Axes:           chronografAxes(""),
+		Colors:         []cgColor{},
+		TableOptions:   cgTableOptions{VerticalTimeAxis: true, SortBy: cgField{Visible: true}, Wrapping: "truncate", FixFirstColumn: true},
+		FieldOptions:   []cgField{},
+		TimeFormat:     "YYYY-MM-DD HH:mm:ss",
+		DecimalPlaces:  cgDecimalPlaces{IsEnforced: true, Digits: 1},
+		Note:           note,
+		NoteVisibility: "showWhenNoData",
+	}
 }

@@ -4,6 +4,8 @@
 //   - flux/dashboards/influxdb2-template.json  InfluxDB 2 template (`influx apply -f`)
 //   - flux/dashboards/chronograf-dashboard.json Chronograf dashboard export (Flux, InfluxDB 1.8)
 //   - flux/dashboards/grafana-dashboard.json    Grafana dashboard (InfluxDB data source, Flux)
+//   - flux/dashboards/chronograf-influxql-dashboard.json  Chronograf dashboard export
+//     (InfluxQL, InfluxDB 1.x without Flux; its queries are in influxql.go)
 //   - the queryFlux bodies of kapacitor/*.tick
 //
 // Usage (from the repository root; `make dashboards` runs the first):
@@ -27,6 +29,8 @@ const (
 	influx2Path    = "flux/dashboards/influxdb2-template.json"
 	chronografPath = "flux/dashboards/chronograf-dashboard.json"
 	grafanaPath    = "flux/dashboards/grafana-dashboard.json"
+	// influxqlPath has no Flux: its queries are in influxql.go.
+	influxqlPath = "flux/dashboards/chronograf-influxql-dashboard.json"
 )
 
 // generate renders every output, keyed by path below root.
@@ -44,6 +48,9 @@ func generate(root string) (map[string][]byte, error) {
 		return nil, err
 	}
 	if out[chronografPath], err = marshal(cg); err != nil {
+		return nil, err
+	}
+	if out[influxqlPath], err = marshal(chronografInfluxQLDashboard()); err != nil {
 		return nil, err
 	}
 	gf, err := grafanaDashboard(root)

@@ -191,6 +191,9 @@ func influx2Problems(doc any) []string {
 	return p
 }
 
+// influxqlVarRE matches a Chronograf template variable in an InfluxQL query (:name:).
+var influxqlVarRE = regexp.MustCompile(`:([A-Za-z_]\w*):`)
+
 // chronografProblems checks a Chronograf dashboard export.
 func chronografProblems(doc any) []string {
 	var p []string
@@ -285,6 +288,11 @@ func chronografProblems(doc any) []string {
 			}
 			if !sources[fmt.Sprint(qo["source"])] {
 				p = append(p, fmt.Sprintf("%s: source %v is not in meta.sources", name, qo["source"]))
+			}
+			for _, ref := range influxqlVarRE.FindAllStringSubmatch(text, -1) {
+				if qo["type"] == "influxql" && !slices.Contains(provided, ref[1]) && !slices.Contains([]string{"dashboardTime", "upperDashboardTime", "interval"}, ref[1]) {
+					p = append(p, fmt.Sprintf("%s: :%s: is neither a built-in nor a template variable of the dashboard", name, ref[1]))
+				}
 			}
 			for _, ref := range vRefs(text) {
 				if !slices.Contains(provided, ref) {
@@ -507,6 +515,61 @@ func TestGrafanaDashboardStructure(t *testing.T) {
 		d := clone(doc)
 		c.spoil(d)
 		if p := grafanaProblems(d); !slices.Contains(p, c.want) {
+			t.Errorf("%s: problems %q, want %q among them", c.name, p, c.want)
+		}
+	}
+}
+
+func TestChronografInfluxQLDashboardStructure(t *testing.T) {
+	doc := readJSON(t, influxqlPath)
+	if p := chronografProblems(doc); len(p) > 0 {
+		t.Fatalf("%s:\n%s", influxqlPath, strings.Join(p, "\n"))
+	}
+	dash := doc.(obj)["dashboard"].(obj)
+	var got []string
+	for _, c := range dash["cells"].([]any) {
+		cell := c.(obj)
+		q := cell["queries"].([]any)[0].(obj)
+		got = append(got, fmt.Sprint(cell["type"], ": ", cell["name"], " (", q["type"], ")"))
+		// Every query reads the template variables, never a database of its own.
+		text := q["query"].(string)
+		if strings.Contains(text, "telegraf") || !strings.Contains(text, `FROM ":db:".":rp:".`) {
+			t.Errorf("cell %v: want FROM \":db:\".\":rp:\".…, query:\n%s", cell["name"], text)
+		}
+	}
+	want := []string{
+		"table: Soonest-expiring certificates (influxql)",
+		"table: Probes by status (influxql)",
+		"table: Last renewal per domain and host (influxql)",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("cells %q, want %q", got, want)
+	}
+	var vars []string
+	for _, tv := range dash["templates"].([]any) {
+		tmpl := tv.(obj)
+		vars = append(vars, fmt.Sprint(tmpl["tempVar"], "=", tmpl["values"].([]any)[0].(obj)["value"]))
+	}
+	if want := []string{":db:=telegraf", ":rp:=autogen"}; !slices.Equal(vars, want) {
+		t.Errorf("template variables %q, want %q", vars, want)
+	}
+
+	cellAt := func(d any, i int) obj { return d.(obj)["dashboard"].(obj)["cells"].([]any)[i].(obj) }
+	for _, c := range []struct {
+		name  string
+		spoil func(d any)
+		want  string
+	}{
+		{"undefined variable", func(d any) {
+			q := cellAt(d, 0)["queries"].([]any)[0].(obj)
+			q["query"] = strings.Replace(q["query"].(string), ":rp:", ":retention:", 1)
+			q["queryConfig"].(obj)["rawText"] = q["query"]
+		}, "cell 0 (Soonest-expiring certificates): :retention: is neither a built-in nor a template variable of the dashboard"},
+		{"overlap", func(d any) { cellAt(d, 1)["x"] = 4.0 }, "cell 1 (Probes by status) overlaps cell 0 (Soonest-expiring certificates)"},
+	} {
+		d := clone(doc)
+		c.spoil(d)
+		if p := chronografProblems(d); !slices.Contains(p, c.want) {
 			t.Errorf("%s: problems %q, want %q among them", c.name, p, c.want)
 		}
 	}

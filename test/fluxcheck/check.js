@@ -8,8 +8,9 @@
 //     *.tick  every queryFlux('''…''') body
 //     *.json  every string under a "query" key (dashboards: InfluxDB 2 templates and their
 //             variables, Chronograf exports, Grafana panels), unless its object says language
-//             "influxql" or is a Grafana variable whose query is not Flux (datasource, textbox,
-//             constant, custom, interval)
+//             "influxql" (InfluxDB 2) or type "influxql" (a Chronograf InfluxQL cell) or is a
+//             Grafana variable whose query is not Flux (datasource, textbox, constant, custom,
+//             interval)
 //   Grafana's ${variable} references are replaced by the variable's default first.
 //   Queries that use the dashboard variable record `v` (v.timeRangeStart, v.bucket, …) are
 //   checked with a stand-in `v` of the same field types prepended, as the UI provides it.
@@ -69,7 +70,7 @@ function collect(p, out) {
       else if (node && typeof node === 'object') {
         for (const [k, v] of Object.entries(node)) {
           if (k === 'query' && typeof v === 'string') {
-            if (node.language !== 'influxql' && !NOT_FLUX_VARIABLES.includes(node.type)) {
+            if (node.language !== 'influxql' && node.type !== 'influxql' && !NOT_FLUX_VARIABLES.includes(node.type)) {
               out.push({ name: `${p}#${trail}.query`, text: interpolate(v, grafanaVars) });
             }
           } else walk(v, `${trail}.${k}`);
