@@ -11,7 +11,7 @@ import (
 	"github.com/telegraf-certexpiry/telegraf-certexpiry/internal/testenv"
 )
 
-// chronografCell is what the test reads of a Chronograf dashboard export.
+// chronografExport is what the tests read of a Chronograf dashboard export.
 type chronografExport struct {
 	Dashboard struct {
 		Cells []struct {
