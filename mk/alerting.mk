@@ -2,7 +2,8 @@
 # test/fluxcheck.
 #
 #   make dashboards     regenerate flux/dashboards/* and the queryFlux bodies of
-#                       kapacitor/*.tick from flux/**/*.flux (one source of truth per query)
+#                       kapacitor/*.tick from flux/**/*.flux (one source of truth per query),
+#                       with tools/gen-dashboards-and-tasks
 #   make test-alerting  TICKscripts through Kapacitor 1.7's own parser and pipeline builder
 #                       (test/tickcheck, a module of its own), every Flux query through the
 #                       Flux language server and the Grafana dashboard through
@@ -14,7 +15,7 @@
 .PHONY: dashboards test-alerting test-tickcheck test-fluxcheck test-dashboards
 
 dashboards:
-	$(GO) run ./flux/gen
+	$(GO) run ./tools/gen-dashboards-and-tasks
 
 test-tickcheck:
 	cd test/tickcheck && CGO_ENABLED=0 $(GO) test -count=1 ./...
@@ -27,7 +28,7 @@ test-fluxcheck:
 	cd test/fluxcheck && node grafana-check.js ../../flux/dashboards/grafana-dashboard.json
 
 test-dashboards:
-	$(GO) run ./flux/gen -check
+	$(GO) run ./tools/gen-dashboards-and-tasks -check
 
 test-alerting: test-tickcheck test-fluxcheck test-dashboards
 

@@ -1,5 +1,6 @@
-// Command gen builds everything that embeds the repository's Flux queries from the query
-// files, so that each query has one source of truth:
+// Command gen-dashboards-and-tasks writes everything that embeds the repository's Flux
+// queries — the dashboards and the Kapacitor tasks' queryFlux bodies — from the query files,
+// so that each query has one source of truth:
 //
 //   - flux/dashboards/influxdb2-template.json  InfluxDB 2 template (`influx apply -f`)
 //   - flux/dashboards/chronograf-dashboard.json Chronograf dashboard export (Flux, InfluxDB 1.8)
@@ -10,8 +11,8 @@
 //
 // Usage (from the repository root; `make dashboards` runs the first):
 //
-//	go run ./flux/gen            write the files
-//	go run ./flux/gen -check     write nothing; exit 1 listing the files that differ
+//	go run ./tools/gen-dashboards-and-tasks            write the files
+//	go run ./tools/gen-dashboards-and-tasks -check     write nothing; exit 1 listing the files that differ
 package main
 
 import (

@@ -8,7 +8,7 @@ import (
 	"testing"
 )
 
-// root is the repository root, from flux/gen.
+// root is the repository root, from tools/gen-dashboards-and-tasks.
 const root = "../.."
 
 // The committed dashboards and TICKscript queries must be what the generator makes from the
