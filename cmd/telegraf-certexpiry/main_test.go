@@ -3,8 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
+	"math"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"testing"
 )
@@ -53,5 +55,39 @@ func TestVersion(t *testing.T) {
 		if code != 0 || !strings.HasPrefix(out, "telegraf-certexpiry dev (go1.") {
 			t.Errorf("%v: %d %q", args, code, out)
 		}
+	}
+}
+
+// The plugin process runs under DefaultMemoryLimitMiB unless -memory_limit_mib or GOMEMLIMIT
+// says otherwise; GOMEMLIMIT (read by the runtime at start) wins over both.
+func TestMemoryLimit(t *testing.T) {
+	conf := filepath.Join(t.TempDir(), "typo.conf") // start-up stops at the config, after the limit
+	os.WriteFile(conf, []byte("[[inputs.certexpiry]]\ntimout = \"1s\"\n"), 0o600)
+	const unset = math.MaxInt64 // the runtime's value when GOMEMLIMIT is unset
+	before := debug.SetMemoryLimit(-1)
+	t.Cleanup(func() { debug.SetMemoryLimit(before) })
+	cases := []struct {
+		env  string
+		args []string
+		want int64
+	}{
+		{"", nil, DefaultMemoryLimitMiB << 20},
+		{"", []string{"-memory_limit_mib", "100"}, 100 << 20},
+		{"", []string{"-memory_limit_mib", "0"}, unset},
+		{"200MiB", nil, unset},
+		{"200MiB", []string{"-memory_limit_mib", "100"}, unset},
+	}
+	for _, tc := range cases {
+		t.Setenv("GOMEMLIMIT", tc.env)
+		debug.SetMemoryLimit(unset)
+		if code, _, stderr := runArgs(t, append(tc.args, "-config", conf)...); code != 1 || !strings.Contains(stderr, "unknown option") {
+			t.Fatalf("%q: %d %s", tc.args, code, stderr)
+		}
+		if got := debug.SetMemoryLimit(-1); got != tc.want {
+			t.Errorf("GOMEMLIMIT=%q %q: limit %d, want %d", tc.env, tc.args, got, tc.want)
+		}
+	}
+	if code, _, stderr := runArgs(t, "-config", conf, "-memory_limit_mib", "-1"); code != 2 || stderr != "E! -memory_limit_mib: must be 0 (no limit) or more, got -1\n" {
+		t.Errorf("-memory_limit_mib -1: %d %q", code, stderr)
 	}
 }

@@ -539,3 +539,34 @@ func startOpenSSLServer(t *testing.T, openssl string, args ...string) int {
 	}
 	return 0
 }
+
+// The probe offers only classic key exchanges (no ML-KEM key pair per connection), and still
+// reaches a TLS 1.3 server that accepts only one of them, not its first choice.
+func TestProbeOffersClassicKeyExchanges(t *testing.T) {
+	k := newPKI(t)
+	leaf := issue(t, k.inter, testcerts.Options{DNSNames: []string{"kex.test"}, NotBefore: now.Add(-day), NotAfter: now.Add(30 * day)})
+	for _, only := range []tls.CurveID{tls.X25519, tls.CurveP256, tls.CurveP384, tls.CurveP521} {
+		offered := make(chan []tls.CurveID, 1)
+		s := serve(t, &tls.Config{
+			Certificates:     []tls.Certificate{leaf.TLSCertificate()},
+			MinVersion:       tls.VersionTLS13,
+			CurvePreferences: []tls.CurveID{only},
+			GetConfigForClient: func(h *tls.ClientHelloInfo) (*tls.Config, error) {
+				select {
+				case offered <- h.SupportedCurves:
+				default:
+				}
+				return nil, nil
+			},
+		})
+		r := probeOnce(t, New(Config{Roots: k.root.Pool(), Now: func() time.Time { return now }}), "127.0.0.1", s.Port(), "kex.test")
+		if r.Status != StatusValid || r.Err != nil || r.TLSVersion != tls.VersionTLS13 {
+			t.Errorf("server accepting only %v: status %v err %v version %x, want valid over TLS 1.3", only, r.Status, r.Err, r.TLSVersion)
+		}
+		got := <-offered
+		want := []tls.CurveID{tls.X25519, tls.CurveP256, tls.CurveP384, tls.CurveP521}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("offered %v, want %v", got, want)
+		}
+	}
+}

@@ -725,6 +725,9 @@ func runHandshakes(b *testing.B, api *testenv.KubeAPI, bin, conf string, pods, p
 		if strings.Contains(p.stderr.String(), "E! ") {
 			b.Fatalf("plugin logged errors:\n%s", p.stderr)
 		}
+		if os.Getenv(ScaleChildEnv) != "" { // e.g. the gctrace lines asked for
+			b.Logf("plugin stderr:\n%s", p.stderr)
+		}
 		b.ReportMetric(float64(pods), "pods")
 		b.ReportMetric(float64(probes), "probes")
 		b.ReportMetric(0, "probes_missing") // gather and check fail otherwise
