@@ -249,9 +249,14 @@ func bareChild(spec string) int {
 }
 
 // bareLoop is the floor a gather is measured against: tls.Dial over every (pod, domain) at the
-// same concurrency as the plugin, verifying against the same CA, keeping nothing. It returns
+// same concurrency as the plugin, verifying against the same CA, offering the same key
+// exchanges as the prober (the classic curves: Go's default hybrid post-quantum one costs a
+// key pair per connection, which the prober does not make), keeping nothing. It returns
 // how long it took and how many handshakes failed on an expired certificate; any other
 // failure is an error.
+// classicCurves are the key exchanges internal/probe offers.
+var classicCurves = []tls.CurveID{tls.X25519, tls.CurveP256, tls.CurveP384, tls.CurveP521}
+
 func bareLoop(pods int, port int, roots *x509.CertPool) (time.Duration, int, error) {
 	type job struct{ addr, domain string }
 	next := make(chan job)
@@ -265,7 +270,7 @@ func bareLoop(pods int, port int, roots *x509.CertPool) (time.Duration, int, err
 			defer wg.Done()
 			d := &net.Dialer{Timeout: 10 * time.Second}
 			for j := range next {
-				c, err := tls.DialWithDialer(d, "tcp", j.addr, &tls.Config{ServerName: j.domain, RootCAs: roots})
+				c, err := tls.DialWithDialer(d, "tcp", j.addr, &tls.Config{ServerName: j.domain, RootCAs: roots, CurvePreferences: classicCurves})
 				var invalid x509.CertificateInvalidError
 				switch {
 				case err == nil:
