@@ -94,7 +94,8 @@ func BenchmarkGather1000(b *testing.B) {
 }
 
 // BenchmarkFloorTLSDial is the floor: a bare loop of tls.Dial over the same 1,000 targets at
-// the same concurrency, with no judging, verifying or result building.
+// the same concurrency and with the same key exchanges (curves), with no judging, verifying
+// or result building.
 func BenchmarkFloorTLSDial(b *testing.B) {
 	s := newBenchScene(b, 20, 50, 0)
 	b.ResetTimer()
@@ -107,7 +108,7 @@ func BenchmarkFloorTLSDial(b *testing.B) {
 				defer wg.Done()
 				for pr := range next {
 					addr := net.JoinHostPort(pr.Target.Address, strconv.Itoa(pr.Port))
-					c, err := tls.DialWithDialer(&net.Dialer{Timeout: 5 * time.Second}, "tcp", addr, &tls.Config{ServerName: pr.Domain, InsecureSkipVerify: true})
+					c, err := tls.DialWithDialer(&net.Dialer{Timeout: 5 * time.Second}, "tcp", addr, &tls.Config{ServerName: pr.Domain, InsecureSkipVerify: true, CurvePreferences: curves})
 					if err != nil {
 						panic(fmt.Sprint(addr, err))
 					}
@@ -139,7 +140,7 @@ func BenchmarkFloorTLSDialVerify(b *testing.B) {
 				defer wg.Done()
 				for pr := range next {
 					addr := net.JoinHostPort(pr.Target.Address, strconv.Itoa(pr.Port))
-					c, err := tls.DialWithDialer(&net.Dialer{Timeout: 5 * time.Second}, "tcp", addr, &tls.Config{ServerName: pr.Domain, RootCAs: roots})
+					c, err := tls.DialWithDialer(&net.Dialer{Timeout: 5 * time.Second}, "tcp", addr, &tls.Config{ServerName: pr.Domain, RootCAs: roots, CurvePreferences: curves})
 					if err != nil {
 						panic(fmt.Sprint(addr, err))
 					}
