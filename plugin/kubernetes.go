@@ -77,12 +77,18 @@ func (k *kubernetesSource) start(ctx context.Context) error {
 // cert_expiry_discovery row to acc, stamped at (the gather's time, like its cert_expiry rows).
 // Before start it returns nothing and adds a row with synced = false.
 func (k *kubernetesSource) targets(ctx context.Context, acc telegraf.Accumulator, at time.Time) []target.Target {
-	snap := discovery.Snapshot{Stats: discovery.NewStats(0), Error: errNotStarted.Error()}
-	if k.watcher != nil {
-		snap = k.watcher.Snapshot(ctx)
-	}
+	snap := k.snapshot(ctx)
 	acc.AddFields(DiscoveryMeasurement, discoveryFields(&snap), discoveryTags(k.settings), at)
 	return snap.Targets
+}
+
+// snapshot returns discovery's current state, waiting for the first LIST up to sync_timeout;
+// before start, an empty snapshot whose error says so.
+func (k *kubernetesSource) snapshot(ctx context.Context) discovery.Snapshot {
+	if k.watcher == nil {
+		return discovery.Snapshot{Stats: discovery.NewStats(0), Error: errNotStarted.Error()}
+	}
+	return k.watcher.Snapshot(ctx)
 }
 
 var errNotStarted = errors.New("kubernetes discovery not started")

@@ -44,8 +44,11 @@ var errRunOnceBeforeInit = errors.New("RunOnce called before Init")
 // gather_timeout budget and clock — passes each probe's result to emit, one at a time, and
 // stops. Call Init first. The certbot spool is not read: draining it is Telegraf's job.
 //
-// emit is called from the calling goroutine; a result is not kept after emit returns. ctx
-// ends the run early: probes not started by then report StatusTimeout, as in Gather.
+// emit is called from the calling goroutine, once per probe, in the order of the targets
+// (static targets as configured, then pods), after the last probe has ended: unlike Gather,
+// which streams, RunOnce holds every result until then, which suits a check of a handful of
+// targets and keeps its table in the order they were given. ctx ends the run early: probes
+// not started by then report StatusTimeout, as in Gather.
 func (c *CertExpiry) RunOnce(ctx context.Context, emit func(probe.Result)) (Run, error) {
 	if c.prober == nil {
 		return Run{}, errRunOnceBeforeInit
@@ -60,9 +63,7 @@ func (c *CertExpiry) RunOnce(ctx context.Context, emit func(probe.Result)) (Run,
 
 	targets := c.static
 	if c.kube != nil {
-		// Start succeeded, so the watcher exists; Snapshot waits for the first LIST up to
-		// the table's sync_timeout.
-		snap := c.kube.watcher.Snapshot(ctx)
+		snap := c.kube.snapshot(ctx)
 		run.Discovery = &snap
 		run.discoveryTags = discoveryTags(c.kube.settings)
 		targets = append(targets[:len(targets):len(targets)], snap.Targets...)
