@@ -394,13 +394,17 @@ func cpuTime(pid int) (time.Duration, error) {
 //     probes at the same concurrency, verifying against the same CA, in a process of its own
 //     like the plugin, in the same round (the order alternates between rounds);
 //     ratio = gather_s / bare_s;
+//   - first_row_ms: from the request to the first row read back (the discovery row, emitted
+//     before any probe starts), and first_cert_row_ms to the first cert_expiry row: the fixed
+//     cost in front of a gather's probes;
 //   - peak_rss_MiB: the plugin process's VmHWM over its whole life, discovery included;
 //   - cpu_ms_per_probe: the plugin's CPU time during the measured gather per probe, and
 //     bare_cpu_ms_per_probe the bare loop's (less sensitive to the machine's other load);
 //   - every gather must have one row per probe (zero missing), the bad pods' rows and only
 //     those expired, all others valid.
 //
-// watch_only runs the same pods with no probe (no pod has the port name): discovery alone. At
+// watch_only runs the same pods with no probe (no pod has the port name): discovery alone;
+// its gather_ms is a gather with nothing to probe, request to row read back. At
 // the largest size, telegraf (if built) then runs the plugin with the shipped ConfigMap's agent
 // settings (see runTelegrafScale).
 //
@@ -594,6 +598,8 @@ func bytesIndexNL(b []byte) int {
 // gatherResult is what one gather's rows said.
 type gatherResult struct {
 	took      time.Duration
+	firstRow  time.Duration  // from the request to the first row read back (the discovery row)
+	firstCert time.Duration  // from the request to the first cert_expiry row read back
 	discovery string         // the cert_expiry_discovery line
 	statuses  map[string]int // status tag → rows
 	expired   []string       // pods whose rows were expired
@@ -628,10 +634,16 @@ func (p *pluginProcess) gather(b *testing.B, probes int) gatherResult {
 		if !ok {
 			break
 		}
+		if res.firstRow == 0 {
+			res.firstRow = time.Since(start)
+		}
 		switch {
 		case strings.HasPrefix(line, "cert_expiry_discovery,"):
 			res.discovery = line
 		case strings.HasPrefix(line, "cert_expiry,"):
+			if rows == 0 {
+				res.firstCert = time.Since(start)
+			}
 			rows++
 			head, _, _ := strings.Cut(line, " ")
 			pod, domain, status := tagValue(head, "pod"), tagValue(head, "domain"), tagValue(head, "status")
@@ -740,6 +752,8 @@ func runHandshakes(b *testing.B, api *testenv.KubeAPI, bin, conf string, pods, p
 		b.ReportMetric(g.took.Seconds(), "gather_s")
 		b.ReportMetric(bare.Seconds(), "bare_s")
 		b.ReportMetric(g.took.Seconds()/bare.Seconds(), "ratio")
+		b.ReportMetric(float64(g.firstRow.Microseconds())/1000, "first_row_ms")
+		b.ReportMetric(float64(g.firstCert.Microseconds())/1000, "first_cert_row_ms")
 		b.ReportMetric(float64(rss)/(1<<20), "peak_rss_MiB")
 		b.ReportMetric(float64((cpu1-cpu0).Microseconds())/1000/float64(probes), "cpu_ms_per_probe")
 		b.ReportMetric(float64(bareCPU.Microseconds())/1000/float64(probes), "bare_cpu_ms_per_probe")
@@ -814,6 +828,7 @@ func runWatchOnly(b *testing.B, bin, conf string, pods int) {
 		p.stop()
 		b.ReportMetric(float64(pods), "pods")
 		b.ReportMetric(float64(rss)/(1<<20), "peak_rss_MiB")
+		b.ReportMetric(float64(last.took.Microseconds())/1000, "gather_ms")
 	}
 }
 
