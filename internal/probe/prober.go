@@ -150,6 +150,11 @@ func isASCII(s string) bool {
 // ASCIIDomain); the Result keeps the domain as given. It returns after at most 2×Timeout,
 // sooner if ctx ends.
 func (p *Prober) Probe(ctx context.Context, pr target.Probe) Result {
+	return p.probe(ctx, pr, nil)
+}
+
+// probe is Probe, verifying chains through cache when it is not nil (see verifyCache).
+func (p *Prober) probe(ctx context.Context, pr target.Probe, cache *verifyCache) Result {
 	res := Result{Probe: pr}
 	// A name without a valid A-label form is refused by the configuration; should one arrive
 	// anyway, it is sent as given and simply matches no certificate (not_found).
@@ -208,7 +213,7 @@ func (p *Prober) Probe(ctx context.Context, pr target.Probe) Result {
 	if err == nil {
 		res.TLSVersion = tc.ConnectionState().Version
 	}
-	p.judge(&res, name)
+	p.judge(&res, name, cache)
 	if err != nil {
 		res.Status = StatusHandshakeFailed
 		if isTimeout(err) || errors.Is(hctx.Err(), context.DeadlineExceeded) {
@@ -220,8 +225,9 @@ func (p *Prober) Probe(ctx context.Context, pr target.Probe) Result {
 }
 
 // judge sets the certificate-derived parts of res: status, hostname match and trust. name is
-// the domain as certificates spell it (A-labels).
-func (p *Prober) judge(res *Result, name string) {
+// the domain as certificates spell it (A-labels). A chain cache holds as verified at res.At
+// is not verified again; nil means no cache.
+func (p *Prober) judge(res *Result, name string, cache *verifyCache) {
 	leaf := res.Leaf()
 	if leaf == nil {
 		res.Status = StatusNotFound
@@ -238,16 +244,27 @@ func (p *Prober) judge(res *Result, name string) {
 	default:
 		res.Status = StatusValid
 	}
+	var key chainKey
+	if cache != nil {
+		key = verifyKey(name, res.Chain)
+		if cache.verified(key, res.At) {
+			res.Verified = true
+			return
+		}
+	}
 	intermediates := x509.NewCertPool()
 	for _, c := range res.Chain[1:] {
 		intermediates.AddCert(c)
 	}
-	_, res.VerifyErr = leaf.Verify(x509.VerifyOptions{
+	chains, err := leaf.Verify(x509.VerifyOptions{
 		Roots:         p.roots,
 		Intermediates: intermediates,
 		DNSName:       name,
 		CurrentTime:   res.At,
 	})
-	res.VerifyErr = stableVerifyError(res.VerifyErr, leaf)
+	if err == nil && cache != nil {
+		cache.remember(key, chains[0])
+	}
+	res.VerifyErr = stableVerifyError(err, leaf)
 	res.Verified = res.VerifyErr == nil
 }

@@ -17,8 +17,14 @@ const DefaultConcurrency = 128
 // memory bounded by concurrency rather than by the number of probes. ctx is the whole run's
 // budget: probes still queued when it ends are not dialled and report StatusTimeout with
 // ErrBudgetExceeded, so emit is called len(probes) times whatever happens. Stream returns
-// when the last emit has returned.
+// when the last emit has returned. Replicas serving the same chain have its signatures
+// checked once per call (see verifyCache); each Result is still judged at its own instant.
 func (p *Prober) Stream(ctx context.Context, probes []target.Probe, concurrency int, emit func(i int, r *Result)) {
+	p.stream(ctx, probes, concurrency, newVerifyCache(), emit)
+}
+
+// stream is Stream verifying chains through cache; tests pass their own to look into it.
+func (p *Prober) stream(ctx context.Context, probes []target.Probe, concurrency int, cache *verifyCache, emit func(i int, r *Result)) {
 	if concurrency <= 0 {
 		concurrency = DefaultConcurrency
 	}
@@ -32,7 +38,7 @@ func (p *Prober) Stream(ctx context.Context, probes []target.Probe, concurrency 
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				r := p.Probe(ctx, probes[i])
+				r := p.probe(ctx, probes[i], cache)
 				emit(i, &r)
 			}
 		}()
