@@ -16,7 +16,7 @@ const verifyCacheSize = 4096
 
 // verifyCache remembers which served chains verified for which name, so that a gather over
 // many replicas serving one certificate checks its signatures once rather than once per
-// replica (signature checks are about a fifth of a probe's CPU). Only successes are kept, each
+// replica (verifying was a quarter of the prober's CPU in its benchmark). Only successes are kept, each
 // with the span of time in which the chain it verified through is valid: a success at one
 // instant holds at any other instant inside that span, since nothing else Verify checks
 // (signatures, names, key usages, constraints) depends on the time. Outside the span the chain
