@@ -112,3 +112,78 @@ func BenchmarkFluxProbeViews(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkFluxStaleCertificates: flux/stale_certificates.flux over a fleet as the plugin
+// reports it. Served: 2,000 pods × 5 domains, 5 gathers a minute apart (10,000 backends); one
+// pod in a hundred still serves the certificate renewed 30 days ago. Stored: each domain's
+// certificate file read every minute for the whole lookback (cert_file: 5 × 1,440 rows a day,
+// the query's costliest part: it finds when each stored certificate was first reported), and
+// the deploy hook's renewals 90 and 30 days ago. stale lists the 100 stale backends (as a
+// dashboard cell does); all returns every backend (as kapacitor/stale_certificate.tick does).
+func BenchmarkFluxStaleCertificates(b *testing.B) {
+	testenv.RequireIntegration(b)
+	const pods, domains, gathers = 2000, 5, 5
+	db := testenv.StartInfluxDB18(b, testenv.InfluxDBOptions{Flux: true})
+	influxQL(b, db.URL, `CREATE DATABASE "telegraf"`)
+	renewed := fluxNow.AddDate(0, 0, -30).Truncate(time.Hour)
+	oldNotAfter, newNotAfter := renewed.AddDate(0, 0, -60).Add(90*24*time.Hour).Unix(), renewed.Add(90*24*time.Hour).Unix()
+	var lines []string
+	flush := func(force bool) {
+		if len(lines) >= 5000 || (force && len(lines) > 0) {
+			writeLines(b, db.URL, "telegraf", lines)
+			lines = lines[:0]
+		}
+	}
+	for g := range gathers {
+		ts := fluxNow.Add(-time.Duration(g+1) * time.Minute)
+		for p := range pods {
+			pr := probe{fmt.Sprintf("ns-%02d", p%50), fmt.Sprintf("pod-%05d", p), fmt.Sprintf("127.%d.%d.%d", p/65536, p/256%256, p%256), "443", ""}
+			notAfter := newNotAfter
+			if p%100 == 0 {
+				notAfter = oldNotAfter
+			}
+			for d := range domains {
+				pr.domain = fmt.Sprintf("d%d.example.test", d)
+				lines = append(lines, pr.line("valid", 0, fmt.Sprintf("expiry=%di,not_after=%di", notAfter-ts.Unix(), notAfter), ts))
+				flush(false)
+			}
+		}
+	}
+	lookbackDays := 90
+	for d := range domains {
+		domain := fmt.Sprintf("d%d.example.test", d)
+		for m := 0; m < lookbackDays*1440; m++ {
+			ts := fluxNow.Add(-time.Duration(m+1) * time.Minute)
+			notAfter := newNotAfter
+			if ts.Before(renewed) {
+				notAfter = oldNotAfter
+			}
+			lines = append(lines, fmt.Sprintf("cert_file,domain=%s,host=telegraf-a,path=/etc/letsencrypt/live/%s/cert.pem,status=valid status_code=0i,expiry=%di,not_after=%di %d",
+				domain, domain, notAfter-ts.Unix(), notAfter, ts.UnixNano()))
+			flush(false)
+		}
+		for _, ago := range []int{90, 30} {
+			at := fluxNow.AddDate(0, 0, -ago).Truncate(time.Hour)
+			lines = append(lines, fmt.Sprintf("certbot_renewal,domain=%s,host=web-a renewed_count=1,not_after=%di %d", domain, at.Add(90*24*time.Hour).Unix(), at.UnixNano()))
+		}
+	}
+	flush(true)
+	for _, c := range []struct {
+		name      string
+		onlyStale string
+		rows      int
+	}{{"stale", "true", pods / 100 * domains}, {"all", "false", pods * domains}} {
+		b.Run(fmt.Sprintf("%s/backends=%d/stored_rows=%d", c.name, pods*domains, domains*lookbackDays*1440), func(b *testing.B) {
+			q := setParams(b, readRepoFile(b, "flux/stale_certificates.flux"), map[string]string{"onlyStale": c.onlyStale, "lookback": fmt.Sprintf("-%dd", lookbackDays)})
+			// Flux wants its imports first: now() is pinned after them.
+			q = strings.Replace(q, "import \"strings\"\n", "import \"strings\"\n"+atNow("", fluxNow), 1)
+			if rows := fluxQuery(b, db.URL, q); len(rows) != c.rows {
+				b.Fatalf("%d rows, want %d", len(rows), c.rows)
+			}
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				fluxQuery(b, db.URL, q)
+			}
+		})
+	}
+}
