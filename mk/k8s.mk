@@ -13,7 +13,8 @@ test-k8s:
 
 # Real TLS handshakes at 2,000, 5,000 and 10,000 pods × 2 domains in a real API server, watched
 # by the real plugin binary, side by side with a bare tls.Dial loop over the same probes (3 rounds
-# per size); then a real telegraf with the shipped ConfigMap's agent settings at 10,000 pods.
+# per size with the good pods sharing one certificate, 2 with every pod serving its own); then a
+# real telegraf with the shipped ConfigMap's agent settings at 10,000 pods.
 # Peak RSS, gather time, ratio to the bare loop, CPU per probe, API requests.
 # CERTEXPIRY_SCALE_SIZES and CERTEXPIRY_SCALE_ROUNDS override the sizes and rounds.
 bench-k8s:
@@ -23,8 +24,9 @@ bench-k8s:
 		status=$$?; cat $(BENCH_OUT)/k8s.txt; exit $$status
 
 # The same handshakes on a busy machine: one busy loop per core runs beside the benchmark (as on
-# a node whose other workloads use its CPU), at 2,000 and 10,000 pods, 5 rounds each: the
-# gather's ratio to the bare loop, both slowed alike. The loops end with the run.
+# a node whose other workloads use its CPU), at 2,000 and 10,000 pods, 5 rounds each (and 2 with
+# a certificate per pod): the gather's ratio to the bare loop, both slowed alike. The loops end
+# with the run.
 bench-k8s-busy:
 	test/tools/build.sh etcd kube-apiserver >/dev/null
 	mkdir -p $(BENCH_OUT)

@@ -152,6 +152,11 @@ type tlsFarm struct {
 	good, bad *tls.Config
 	listeners []net.Listener
 	wg        sync.WaitGroup
+	// own, once set, makes every pod serve a certificate of its own (own[i], issued for the same
+	// names, expired for bad pods) instead of the one all good pods share: a fleet where no two
+	// pods' chains are alike.
+	own     atomic.Bool
+	ownCfgs []*tls.Config
 }
 
 func newTLSFarm(b *testing.B, good, bad *testcerts.Leaf) *tlsFarm {
@@ -177,9 +182,9 @@ func (f *tlsFarm) serve(b *testing.B, from, to int) {
 			b.Fatalf("pod %d: %v", i, err)
 		}
 		f.listeners = append(f.listeners, l)
-		cfg := f.good
+		shared := f.good
 		if scaleBad(i) {
-			cfg = f.bad
+			shared = f.bad
 		}
 		f.wg.Add(1)
 		go func() {
@@ -188,6 +193,10 @@ func (f *tlsFarm) serve(b *testing.B, from, to int) {
 				c, err := l.Accept()
 				if err != nil {
 					return
+				}
+				cfg := shared
+				if f.own.Load() {
+					cfg = f.ownCfgs[i]
 				}
 				go func() {
 					defer c.Close()
@@ -200,6 +209,23 @@ func (f *tlsFarm) serve(b *testing.B, from, to int) {
 				}()
 			}
 		}()
+	}
+}
+
+// issueOwn gives pods from..to-1 a certificate each from ca, for the scale domains: valid for
+// 90 days, or expired 10 days ago for bad pods. They serve it while f.own is set.
+func (f *tlsFarm) issueOwn(b *testing.B, ca *testcerts.CA, from, to int) {
+	now := time.Now()
+	for i := from; i < to; i++ {
+		o := testcerts.Options{CommonName: scaleDomains[0], DNSNames: scaleDomains, NotBefore: now.Add(-time.Hour), NotAfter: now.Add(90 * 24 * time.Hour)}
+		if scaleBad(i) {
+			o.NotBefore, o.NotAfter = now.Add(-100*24*time.Hour), now.Add(-10*24*time.Hour)
+		}
+		leaf, err := ca.Issue(o)
+		if err != nil {
+			b.Fatal(err)
+		}
+		f.ownCfgs = append(f.ownCfgs, &tls.Config{Certificates: []tls.Certificate{leaf.TLSCertificate()}})
 	}
 }
 
@@ -403,6 +429,9 @@ func cpuTime(pid int) (time.Duration, error) {
 //   - every gather must have one row per probe (zero missing), the bad pods' rows and only
 //     those expired, all others valid.
 //
+// handshakes_own_certs repeats handshakes (2 rounds) with every pod serving a certificate of
+// its own, so that no two probes share a chain: the plugin's case with the most verification.
+//
 // watch_only runs the same pods with no probe (no pod has the port name): discovery alone;
 // its gather_ms is a gather with nothing to probe, request to row read back. At
 // the largest size, telegraf (if built) then runs the plugin with the shipped ConfigMap's agent
@@ -481,6 +510,7 @@ func BenchmarkScale(b *testing.B) {
 	have := 0
 	for _, n := range sizes {
 		created := time.Now()
+		farm.issueOwn(b, ca, have, n)
 		farm.serve(b, have, n)
 		createScalePods(b, admin, have, n, farm.port)
 		have = n
@@ -490,6 +520,15 @@ func BenchmarkScale(b *testing.B) {
 				runHandshakes(b, api, bin, probeConf, n, farm.port, caFile, r%2 == 1)
 			})
 		}
+		// The same with no two pods serving the same chain: the plugin verifies every probe's
+		// chain, as the bare loop does.
+		farm.own.Store(true)
+		for r := range ownRounds(rounds) {
+			b.Run(fmt.Sprintf("handshakes_own_certs/pods=%d/round=%d", n, r+1), func(b *testing.B) {
+				runHandshakes(b, api, bin, probeConf, n, farm.port, caFile, r%2 == 1)
+			})
+		}
+		farm.own.Store(false)
 		b.Run(fmt.Sprintf("watch_only/pods=%d", n), func(b *testing.B) {
 			runWatchOnly(b, bin, watchConf, n)
 		})
@@ -831,6 +870,10 @@ func runWatchOnly(b *testing.B, bin, conf string, pods int) {
 		b.ReportMetric(float64(last.took.Microseconds())/1000, "gather_ms")
 	}
 }
+
+// ownRounds is how many rounds of own certificates follow the shared ones: as many, at most 2
+// (a fleet of distinct chains is the less common case; two rounds show its cost).
+func ownRounds(rounds int) int { return min(rounds, 2) }
 
 func must[T any](v T, err error) T {
 	if err != nil {
