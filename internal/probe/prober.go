@@ -225,8 +225,8 @@ func (p *Prober) probe(ctx context.Context, pr target.Probe, cache *verifyCache)
 }
 
 // judge sets the certificate-derived parts of res: status, hostname match and trust. name is
-// the domain as certificates spell it (A-labels). A chain cache holds as verified at res.At
-// is not verified again; nil means no cache.
+// the domain as certificates spell it (A-labels). A chain that cache holds as verified for
+// name at res.At is not verified again; a nil cache verifies every chain.
 func (p *Prober) judge(res *Result, name string, cache *verifyCache) {
 	leaf := res.Leaf()
 	if leaf == nil {

@@ -16,12 +16,13 @@ const verifyCacheSize = 4096
 
 // verifyCache remembers which served chains verified for which name, so that a gather over
 // many replicas serving one certificate checks its signatures once rather than once per
-// replica (verifying was a quarter of the prober's CPU in its benchmark). Only successes are kept, each
-// with the span of time in which the chain it verified through is valid: a success at one
-// instant holds at any other instant inside that span, since nothing else Verify checks
+// replica (verifying was a quarter of the prober's CPU in its benchmark). Only successes are
+// kept, each with the span of time in which the chain it verified through is valid: a success
+// at one instant holds at any other instant inside that span, since nothing else Verify checks
 // (signatures, names, key usages, constraints) depends on the time. Outside the span the chain
 // is verified afresh. Failures are not kept: they are the rare case, and most fail before any
-// signature is checked. A verifyCache lives for one Stream call, and is safe for concurrent use.
+// signature is checked. A verifyCache lives for one Stream call, and is safe for concurrent
+// use.
 type verifyCache struct {
 	mu      sync.Mutex
 	entries map[chainKey]validSpan
