@@ -87,23 +87,10 @@ func TestVerificationTextIsStableBetweenProbes(t *testing.T) {
 // Two probes of the same endpoint fail with the same text, although each connection has its
 // own local port: a server that reads the ClientHello and resets the connection.
 func TestFailureTextIsStableBetweenProbes(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			_, _ = c.Read(make([]byte, 4096))
-			_ = c.(*net.TCPConn).SetLinger(0) // close with RST
-			c.Close()
-		}
-	}()
-	port := l.Addr().(*net.TCPAddr).Port
+	port := serveTCP(t, func(c net.Conn) {
+		_, _ = c.Read(make([]byte, 4096))
+		_ = c.(*net.TCPConn).SetLinger(0) // the close that follows sends RST
+	})
 	closed := testenv.FreePort(t)
 	p := New(Config{Now: func() time.Time { return now }, Timeout: 2 * time.Second})
 	for range 2 {

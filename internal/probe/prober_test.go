@@ -75,6 +75,28 @@ func probeOnce(t *testing.T, p *Prober, addr string, port int, domain string) Re
 	return p.Probe(context.Background(), target.Probe{Target: tg, Port: port, Domain: domain})
 }
 
+// serveTCP accepts connections on a loopback port until the test ends, hands each to handle
+// and then closes it; it returns the port. For servers that misbehave below TLS.
+func serveTCP(t *testing.T, handle func(c net.Conn)) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			handle(c)
+			c.Close()
+		}
+	}()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
 func errText(err error) string {
 	if err == nil {
 		return ""
@@ -275,22 +297,9 @@ func TestProbeFailures(t *testing.T) {
 	})
 
 	t.Run("garbage instead of TLS: handshake_failed", func(t *testing.T) {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { l.Close() })
-		go func() {
-			for {
-				c, err := l.Accept()
-				if err != nil {
-					return
-				}
-				_, _ = c.Write([]byte("SSH-2.0-OpenSSH_9.2\r\nthis is not TLS at all\r\n"))
-				c.Close()
-			}
-		}()
-		port := l.Addr().(*net.TCPAddr).Port
+		port := serveTCP(t, func(c net.Conn) {
+			_, _ = c.Write([]byte("SSH-2.0-OpenSSH_9.2\r\nthis is not TLS at all\r\n"))
+		})
 		r := probeOnce(t, p, "127.0.0.1", port, "garbage.test")
 		want := fmt.Sprintf("handshake 127.0.0.1:%d: tls: first record does not look like a TLS handshake", port)
 		if r.Status != StatusHandshakeFailed || errText(r.Err) != want {
