@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/telegraf-certexpiry/telegraf-certexpiry/internal/testwait"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -111,16 +112,10 @@ func fakeClient(objs ...runtime.Object) (*dynamicfake.FakeDynamicClient, chan st
 	return c, watching
 }
 
-// waitFor polls cond; the deadline only bounds a broken run.
+// waitFor polls cond until it holds: the informer applies events asynchronously.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	testwait.Until(t, what, 5*time.Millisecond, cond)
 }
 
 func TestWatcherFollowsCertificates(t *testing.T) {

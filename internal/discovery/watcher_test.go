@@ -22,6 +22,7 @@ import (
 
 	"github.com/telegraf-certexpiry/telegraf-certexpiry/internal/duration"
 	"github.com/telegraf-certexpiry/telegraf-certexpiry/internal/target"
+	"github.com/telegraf-certexpiry/telegraf-certexpiry/internal/testwait"
 )
 
 // recLog records log lines as "E! text", "W! text", "I! text".
@@ -44,17 +45,10 @@ func (l *recLog) all() []string {
 	return append([]string(nil), l.lines...)
 }
 
-// eventually polls cond until it holds; informers apply events asynchronously. The bound is
-// generous and only ends a test that would otherwise hang: no timing is asserted.
+// eventually polls cond until it holds: informers apply events asynchronously.
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("never happened: %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	testwait.Until(t, what, 20*time.Millisecond, cond)
 }
 
 func settings(t *testing.T, cfg Config, domains ...string) *Settings {

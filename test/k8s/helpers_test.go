@@ -25,6 +25,7 @@ import (
 	"github.com/telegraf-certexpiry/telegraf-certexpiry/internal/metrictest"
 	"github.com/telegraf-certexpiry/telegraf-certexpiry/internal/testcerts"
 	"github.com/telegraf-certexpiry/telegraf-certexpiry/internal/testenv"
+	"github.com/telegraf-certexpiry/telegraf-certexpiry/internal/testwait"
 )
 
 // acc records what the plugin emits.
@@ -80,17 +81,11 @@ func (l *logger) matching(prefix string) (out []string) {
 	return out
 }
 
-// eventually polls cond until it holds. Informers apply changes asynchronously; the bound only
-// ends a test that would otherwise hang: no timing is asserted.
+// eventually polls cond until it holds: informers apply changes asynchronously. Each check
+// may ask the API server or the plugin, hence the slower pace.
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("never happened: %s", what)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	testwait.Until(t, what, 100*time.Millisecond, cond)
 }
 
 func repoPath(t testing.TB, rel string) string {
