@@ -217,9 +217,11 @@ func setParams(t testing.TB, query string, params map[string]string) string {
 	return query
 }
 
-// atNow pins Flux's now() to ts, as a user would pin it to replay a past day.
+// atNow pins Flux's now() to ts, as a user would pin it to replay a past day. The option
+// goes after the query's imports, which Flux wants first.
 func atNow(query string, ts time.Time) string {
-	return "option now = () => " + ts.UTC().Format(time.RFC3339Nano) + "\n" + query
+	imports := strings.Join(importLine.FindAllString(query, -1), "")
+	return imports + "option now = () => " + ts.UTC().Format(time.RFC3339Nano) + "\n" + importLine.ReplaceAllString(query, "")
 }
 
 // queryFluxBodies returns the bodies of every queryFlux(”'…”') in a TICKscript.
